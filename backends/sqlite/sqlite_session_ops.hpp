@@ -1,0 +1,48 @@
+#pragma once
+// The SQL of the SessionStore port, as plain functions on one connection. They run on the
+// writer thread, inside the transaction (and savepoint) the writer opened for them, and
+// check every rule of the port contract themselves: they never rely on a constraint error
+// to detect a conflict, so each failure gets a precise message.
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/sqlite/sqlite_db.hpp"
+#include "core/model/error.hpp"
+#include "core/model/event.hpp"
+#include "core/model/session.hpp"
+#include "core/ports/session_store.hpp"
+
+namespace agentrt::sqlite {
+
+// Sessions and definitions (sqlite_session_ops.cpp).
+Result<void> insert_session(SqliteDb& db, const SessionRecord& record, const std::string& definition_body,
+                            const std::vector<Event>& first_events);
+Result<SessionRecord> select_session(SqliteDb& db, const SessionId& id, std::string_view operation);
+Result<std::vector<SessionRecord>> select_sessions(SqliteDb& db, const SessionQuery& query);
+Result<nlohmann::json> select_definition(SqliteDb& db, const std::string& hash);
+Result<LeaseEpoch> increment_epoch(SqliteDb& db, const SessionId& id);
+Result<void> upsert_checkpoint(SqliteDb& db, const SessionId& id, LeaseEpoch epoch, const Checkpoint& checkpoint);
+Result<std::optional<Checkpoint>> select_checkpoint(SqliteDb& db, const SessionId& id);
+
+// History and inbox (sqlite_history_ops.cpp).
+Result<void> append_events(SqliteDb& db, const AppendRequest& request);
+Result<std::vector<Event>> select_events(SqliteDb& db, const SessionId& id, EventSeq after, std::size_t limit);
+Result<bool> insert_inbox_message(SqliteDb& db, const SessionId& id, const InboxMessage& message);
+Result<std::vector<InboxMessage>> select_pending_messages(SqliteDb& db, const SessionId& id, std::size_t limit);
+
+// Shared by both files: writes `events` (already validated) for `id`.
+Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<Event>& events,
+                           std::string_view operation);
+// The session, if `epoch` is its current epoch (the fencing rule of append and
+// save_checkpoint); else Errc::fenced naming `seq`, or Errc::not_found.
+Result<SessionRecord> session_for_write(SqliteDb& db, const SessionId& id, LeaseEpoch epoch, EventSeq seq,
+                                        std::string_view operation);
+// SQLite's LIMIT is a signed 64-bit number.
+std::int64_t sql_limit(std::size_t limit);
+
+}  // namespace agentrt::sqlite

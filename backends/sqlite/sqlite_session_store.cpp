@@ -1,0 +1,158 @@
+#include "backends/sqlite/sqlite_session_store.hpp"
+
+#include <system_error>
+#include <utility>
+
+#include "backends/sqlite/sqlite_errors.hpp"
+#include "backends/sqlite/sqlite_job.hpp"
+#include "backends/sqlite/sqlite_schema.hpp"
+#include "backends/sqlite/sqlite_session_ops.hpp"
+#include "backends/sqlite/sqlite_writer.hpp"
+
+namespace agentrt {
+
+using boost::asio::awaitable;
+using sqlite::JobKind;
+using sqlite::run_job;
+using sqlite::SqliteDb;
+
+namespace {
+
+Result<void> create_parent_folder(const std::filesystem::path& path) {
+  const auto parent = path.parent_path();
+  if (parent.empty()) return ok_result();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return Error{Errc::fatal, "database " + path.string() + ": cannot create folder " + parent.string() + ": " +
+                                  ec.message() + "; check that the path is right and writable"};
+  }
+  return ok_result();
+}
+
+Result<SqliteDb> open_database(const SqliteOptions& options) {
+  if (options.path.empty()) return Error{Errc::invalid, "open SQLite store: empty database path"};
+  if (!options.read_only) {
+    if (auto made = create_parent_folder(options.path); !made) return made.error();
+  }
+  auto db = SqliteDb::open({options.path, options.read_only, options.busy_timeout});
+  if (!db) return db.error();
+  if (auto configured = sqlite::configure_connection(*db, options.synchronous_full); !configured) {
+    return configured.error();
+  }
+  auto schema = options.read_only ? sqlite::check_schema(*db) : sqlite::migrate(*db);
+  if (!schema) return schema.error();
+  return db;
+}
+
+// An awaitable that is ready with `error`.
+template <class T>
+awaitable<Result<T>> failed_now(Error error) {
+  co_return error;
+}
+
+}  // namespace
+
+// The port methods are plain functions returning run_job's awaitable: GCC 12 miscompiles
+// lambdas with init-captures written inside a coroutine body (their strings were left
+// pointing into the coroutine frame), so no method below is itself a coroutine.
+
+Result<std::unique_ptr<SqliteSessionStore>> open_sqlite_session_store(SqliteOptions options) {
+  auto db = open_database(options);
+  if (!db) return db.error();
+  auto writer = std::make_unique<sqlite::SqliteWriter>(std::move(db).value(), options.group_commit_max);
+  return std::make_unique<SqliteSessionStore>(std::move(options), std::move(writer));
+}
+
+SqliteSessionStore::SqliteSessionStore(SqliteOptions options, std::unique_ptr<sqlite::SqliteWriter> writer)
+    : options_(std::move(options)), writer_(std::move(writer)) {}
+
+SqliteSessionStore::~SqliteSessionStore() { stop(); }
+
+void SqliteSessionStore::stop() { writer_->stop(); }
+
+SqliteStats SqliteSessionStore::stats() const { return {writer_->transactions(), writer_->appends()}; }
+
+awaitable<Result<void>> SqliteSessionStore::create_session(SessionRecord record, nlohmann::json definition,
+                                                           std::vector<Event> first_events) {
+  if (options_.read_only) return failed_now<void>(sqlite::read_only_error(options_.path));
+  auto what = "create_session session=" + record.id.str();
+  return run_job<void>(*writer_, JobKind::write, std::move(what),
+                       [record = std::move(record), body = definition.dump(), events = std::move(first_events)](
+                           SqliteDb& db) { return sqlite::insert_session(db, record, body, events); });
+}
+
+awaitable<Result<SessionRecord>> SqliteSessionStore::get_session(SessionId id) {
+  auto what = "get_session session=" + id.str();
+  return run_job<SessionRecord>(*writer_, JobKind::read, std::move(what), [id = std::move(id)](SqliteDb& db) {
+    return sqlite::select_session(db, id, "get_session");
+  });
+}
+
+awaitable<Result<std::vector<SessionRecord>>> SqliteSessionStore::list_sessions(SessionQuery query) {
+  return run_job<std::vector<SessionRecord>>(
+      *writer_, JobKind::read, "list_sessions",
+      [query = std::move(query)](SqliteDb& db) { return sqlite::select_sessions(db, query); });
+}
+
+awaitable<Result<nlohmann::json>> SqliteSessionStore::get_definition(std::string hash) {
+  auto what = "get_definition " + hash;
+  return run_job<nlohmann::json>(*writer_, JobKind::read, std::move(what), [hash = std::move(hash)](SqliteDb& db) {
+    return sqlite::select_definition(db, hash);
+  });
+}
+
+awaitable<Result<LeaseEpoch>> SqliteSessionStore::claim(SessionId id) {
+  if (options_.read_only) return failed_now<LeaseEpoch>(sqlite::read_only_error(options_.path));
+  auto what = "claim session=" + id.str();
+  return run_job<LeaseEpoch>(*writer_, JobKind::write, std::move(what),
+                             [id = std::move(id)](SqliteDb& db) { return sqlite::increment_epoch(db, id); });
+}
+
+awaitable<Result<void>> SqliteSessionStore::append(AppendRequest request) {
+  if (options_.read_only) return failed_now<void>(sqlite::read_only_error(options_.path));
+  auto what = "append session=" + request.session.str();
+  return run_job<void>(*writer_, JobKind::append, std::move(what),
+                       [request = std::move(request)](SqliteDb& db) { return sqlite::append_events(db, request); });
+}
+
+awaitable<Result<std::vector<Event>>> SqliteSessionStore::read_events(SessionId id, EventSeq after, std::size_t limit) {
+  auto what = "read_events session=" + id.str();
+  return run_job<std::vector<Event>>(
+      *writer_, JobKind::read, std::move(what),
+      [id = std::move(id), after, limit](SqliteDb& db) { return sqlite::select_events(db, id, after, limit); });
+}
+
+awaitable<Result<void>> SqliteSessionStore::save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) {
+  if (options_.read_only) return failed_now<void>(sqlite::read_only_error(options_.path));
+  auto what = "save_checkpoint session=" + id.str();
+  return run_job<void>(*writer_, JobKind::write, std::move(what),
+                       [id = std::move(id), epoch, checkpoint = std::move(checkpoint)](SqliteDb& db) {
+                         return sqlite::upsert_checkpoint(db, id, epoch, checkpoint);
+                       });
+}
+
+awaitable<Result<std::optional<Checkpoint>>> SqliteSessionStore::load_checkpoint(SessionId id) {
+  auto what = "load_checkpoint session=" + id.str();
+  return run_job<std::optional<Checkpoint>>(
+      *writer_, JobKind::read, std::move(what),
+      [id = std::move(id)](SqliteDb& db) { return sqlite::select_checkpoint(db, id); });
+}
+
+awaitable<Result<bool>> SqliteSessionStore::enqueue(SessionId id, InboxMessage message) {
+  if (options_.read_only) return failed_now<bool>(sqlite::read_only_error(options_.path));
+  auto what = "enqueue session=" + id.str();
+  return run_job<bool>(*writer_, JobKind::write, std::move(what),
+                       [id = std::move(id), message = std::move(message)](SqliteDb& db) {
+                         return sqlite::insert_inbox_message(db, id, message);
+                       });
+}
+
+awaitable<Result<std::vector<InboxMessage>>> SqliteSessionStore::pending_messages(SessionId id, std::size_t limit) {
+  auto what = "pending_messages session=" + id.str();
+  return run_job<std::vector<InboxMessage>>(
+      *writer_, JobKind::read, std::move(what),
+      [id = std::move(id), limit](SqliteDb& db) { return sqlite::select_pending_messages(db, id, limit); });
+}
+
+}  // namespace agentrt

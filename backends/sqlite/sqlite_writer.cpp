@@ -1,0 +1,142 @@
+#include "backends/sqlite/sqlite_writer.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "backends/sqlite/sqlite_errors.hpp"
+
+namespace agentrt::sqlite {
+namespace {
+
+// Transaction control statements: their errors get each job's own context instead.
+constexpr std::string_view kNoContext;
+
+}  // namespace
+
+SqliteWriter::SqliteWriter(SqliteDb db, std::size_t group_commit_max)
+    : path_(db.path()),
+      db_(std::make_unique<SqliteDb>(std::move(db))),
+      group_commit_max_(std::max<std::size_t>(group_commit_max, 1)),
+      thread_([this] { run(); }) {}
+
+SqliteWriter::~SqliteWriter() { stop(); }
+
+void SqliteWriter::submit(std::unique_ptr<SqliteJob> job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(std::move(job));
+      wake_.notify_one();
+      return;
+    }
+  }
+  job->fail(stopped_error(path_).with_context(job->what()));
+  job->complete();
+}
+
+void SqliteWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SqliteWriter::stopping() const {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+void SqliteWriter::run() {
+  for (;;) {
+    Jobs jobs;
+    bool stop_now = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      jobs.swap(queue_);
+      stop_now = stopping_;
+    }
+    if (stop_now) {
+      cancel_all(jobs);
+      break;
+    }
+    process(std::move(jobs));
+  }
+  db_.reset();  // closes the connection on the thread that used it
+}
+
+void SqliteWriter::cancel_all(Jobs& jobs) {
+  const auto error = stopped_error(path_);
+  for (auto& job : jobs) {
+    job->fail(error.with_context(job->what()));
+    job->complete();
+  }
+  jobs.clear();
+}
+
+// Jobs queued at the same time are concurrent, so any order among them is a valid one: the
+// reads go first (one snapshot), then the writes in commit groups.
+void SqliteWriter::process(Jobs jobs) {
+  std::vector<SqliteJob*> reads;
+  std::vector<SqliteJob*> writes;
+  for (auto& job : jobs) (job->kind() == JobKind::read ? reads : writes).push_back(job.get());
+  if (!reads.empty()) run_reads(reads);
+  for (std::size_t begin = 0; begin < writes.size(); begin += group_commit_max_) {
+    const std::size_t end = std::min(writes.size(), begin + group_commit_max_);
+    std::vector<SqliteJob*> group(writes.begin() + static_cast<std::ptrdiff_t>(begin),
+                                  writes.begin() + static_cast<std::ptrdiff_t>(end));
+    if (begin > 0 && stopping()) {  // shutting down: what has not run is cancelled, not lost
+      for (auto* job : group) {
+        job->fail(stopped_error(path_).with_context(job->what()));
+        job->complete();
+      }
+      continue;
+    }
+    run_write_group(group);
+  }
+}
+
+void SqliteWriter::run_reads(std::vector<SqliteJob*>& reads) {
+  const bool snapshot = db_->exec("BEGIN", "read").ok();  // without it, each read is its own snapshot
+  for (auto* job : reads) job->execute(*db_);
+  if (snapshot) (void)db_->exec("COMMIT", "read");
+  for (auto* job : reads) job->complete();
+}
+
+void SqliteWriter::run_write_group(std::vector<SqliteJob*>& group) {
+  std::uint64_t appended = 0;
+  if (auto aborted = execute_group(group, appended)) {
+    // Nothing of the group committed: every job that succeeded (or did not run) reports why.
+    for (auto* job : group) job->fail_if_succeeded(aborted->with_context(job->what()));
+  } else {
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    appends_.fetch_add(appended, std::memory_order_relaxed);
+  }
+  for (auto* job : group) job->complete();
+}
+
+// One transaction for the group, one savepoint per job: a job that fails is rolled back to its
+// savepoint alone. Returns the error that aborted the whole transaction, if any.
+std::optional<Error> SqliteWriter::execute_group(std::vector<SqliteJob*>& group, std::uint64_t& appended) {
+  auto abort = [this](Error error) {
+    if (db_->in_transaction()) (void)db_->exec("ROLLBACK", kNoContext);
+    return error;
+  };
+  if (auto begun = db_->exec("BEGIN IMMEDIATE", kNoContext); !begun) return begun.error();
+  for (auto* job : group) {
+    if (auto saved = db_->exec("SAVEPOINT job", kNoContext); !saved) return abort(saved.error());
+    const bool ok = job->execute(*db_);
+    if (!db_->in_transaction()) {  // SQLite rolled everything back itself (I/O error, disk full)
+      return Error{Errc::fatal, "database " + path_.string() + ": transaction rolled back by SQLite"};
+    }
+    auto ended = ok ? db_->exec("RELEASE job", kNoContext) : db_->exec("ROLLBACK TO job; RELEASE job", kNoContext);
+    if (!ended) return abort(ended.error());
+    if (ok && job->kind() == JobKind::append) ++appended;
+  }
+  if (auto committed = db_->exec("COMMIT", kNoContext); !committed) return abort(committed.error());
+  return std::nullopt;
+}
+
+}  // namespace agentrt::sqlite

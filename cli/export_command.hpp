@@ -1,0 +1,22 @@
+#pragma once
+// `agentrt export SESSION`: the whole history with the definition it ran on, as one JSON
+// document (the format `agentrt replay` reads).
+
+#include <iosfwd>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace agentrt::cli {
+
+struct ExportCommandOptions {
+  std::string session_id;
+  std::string db_path = ".agentrt/agentrt.db";
+};
+
+void register_export_command(CLI::App& app, ExportCommandOptions& options);
+int export_command(const ExportCommandOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace agentrt::cli

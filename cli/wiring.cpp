@@ -1,0 +1,43 @@
+#include "cli/wiring.hpp"
+
+#include "backends/http/curl_client.hpp"
+#include "backends/llm/openai_provider.hpp"
+#include "backends/llm/scripted_provider.hpp"
+#include "backends/sqlite/sqlite_session_store.hpp"
+#include "backends/tools/command_tool_runner.hpp"
+#include "backends/tools/http_tool_runner.hpp"
+
+namespace agentrt::cli {
+
+Adapters::Adapters() = default;
+Adapters::~Adapters() = default;
+Adapters::Adapters(Adapters&&) noexcept = default;
+Adapters& Adapters::operator=(Adapters&&) noexcept = default;
+
+Result<Adapters> make_adapters(const boost::asio::any_io_executor& ex, const ModelConfig& model) {
+  Adapters adapters;
+  adapters.http = std::make_unique<CurlClient>(ex);
+  if (model.provider == "scripted") {
+    auto scripted = make_scripted_provider(ex, model);
+    if (!scripted) return scripted.error();
+    adapters.llm = std::move(scripted.value());
+  } else if (model.provider == "openai") {
+    adapters.llm = make_openai_provider(*adapters.http);
+  } else {
+    return Error{Errc::invalid, "unknown model provider \"" + model.provider + "\" (expected openai or scripted)"};
+  }
+  adapters.http_tools = make_http_tool_runner(*adapters.http);
+  adapters.command_tools = make_command_tool_runner(ex);
+  return adapters;
+}
+
+Result<std::unique_ptr<SessionStore>> open_embedded_store(const std::filesystem::path& path, bool read_only) {
+  SqliteOptions options;
+  options.path = path;
+  options.read_only = read_only;
+  auto store = open_sqlite_session_store(std::move(options));
+  if (!store) return store.error();
+  return std::unique_ptr<SessionStore>(std::move(store.value()));
+}
+
+}  // namespace agentrt::cli

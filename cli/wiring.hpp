@@ -1,0 +1,39 @@
+#pragma once
+// The composition root: the only place that names concrete adapters (STYLE.md rule 2).
+
+#include <filesystem>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/model/definition.hpp"
+#include "core/model/error.hpp"
+#include "core/ports/llm_provider.hpp"
+#include "core/ports/session_store.hpp"
+#include "core/ports/tool_runner.hpp"
+
+namespace agentrt {
+class CurlClient;
+}
+
+namespace agentrt::cli {
+
+// Everything a SessionRunner needs besides the store, built for one model configuration.
+struct Adapters {
+  Adapters();
+  ~Adapters();
+  Adapters(Adapters&&) noexcept;
+  Adapters& operator=(Adapters&&) noexcept;
+
+  std::unique_ptr<CurlClient> http;
+  std::unique_ptr<LlmProvider> llm;
+  std::unique_ptr<ToolRunner> http_tools;
+  std::unique_ptr<ToolRunner> command_tools;
+};
+
+Result<Adapters> make_adapters(const boost::asio::any_io_executor& ex, const ModelConfig& model);
+
+// The embedded store: SQLite at `path` (parent folders created).
+Result<std::unique_ptr<SessionStore>> open_embedded_store(const std::filesystem::path& path, bool read_only);
+
+}  // namespace agentrt::cli

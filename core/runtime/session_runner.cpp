@@ -1,0 +1,313 @@
+#include "core/runtime/session_runner.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/runtime/with_timeout.hpp"
+
+namespace agentrt {
+namespace {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+constexpr std::size_t kEventsPerReadPage = 1000;
+constexpr std::size_t kEventsPerCommitMax = 10'000;  // a decider bug must not loop forever
+
+std::string idempotency_key(const SessionId& session, std::int64_t seq) {
+  return session.str() + ":" + std::to_string(seq);
+}
+
+}  // namespace
+
+SessionRunner::SessionRunner(RuntimePorts ports, SessionId session, const AgentDefinition& definition, LeaseEpoch epoch,
+                             RunOptions options, RunObserver* observer)
+    : ports_(ports),
+      session_(std::move(session)),
+      definition_(definition),
+      epoch_(epoch),
+      options_(std::move(options)),
+      observer_(observer) {}
+
+asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
+  wakeup_ = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor);
+  auto loaded = co_await load();
+  if (!loaded) co_return loaded.error();
+
+  Result<void> status;
+  if (!state_.outbox.empty()) status = co_await commit(std::vector<Command>{}, std::vector<MessageId>{});
+  if (status) launch_pending();
+  while (status && !is_terminal(state_.status)) {
+    if (operations_.empty() && results_.empty()) {
+      auto drained = co_await drain_inbox();
+      if (!drained) {
+        status = drained.error();
+        break;
+      }
+      if (!*drained) break;  // quiescent: nothing running, nothing to read
+      continue;
+    }
+    auto result = co_await next_result();
+    if (internal_error_) {
+      status = *internal_error_;
+      break;
+    }
+    if (!result) continue;
+    std::vector<Command> inputs;
+    inputs.push_back(std::move(*result));
+    status = co_await commit(std::move(inputs), std::vector<MessageId>{});
+  }
+  co_await stop_operations();
+  if (!status) co_return status.error();
+  co_return RunOutcome{state_};
+}
+
+// Checkpoint + tail. An unreadable checkpoint is only an optimisation lost: replay everything.
+asio::awaitable<Result<void>> SessionRunner::load() {
+  auto checkpoint = co_await ports_.store->load_checkpoint(session_);
+  if (!checkpoint) co_return checkpoint.error().with_context("load session " + session_.str());
+  if (checkpoint->has_value()) {
+    try {
+      state_ = session_state_from_json((*checkpoint)->state);
+      checkpoint_seq_ = state_.last_seq;
+    } catch (const json::exception& e) {
+      spdlog::warn("session {}: checkpoint at seq {} is unreadable ({}); replaying the whole history", session_.str(),
+                   (*checkpoint)->seq.value, e.what());
+      state_ = SessionState{};
+    }
+  }
+  for (;;) {
+    auto page = co_await ports_.store->read_events(session_, EventSeq{state_.last_seq}, kEventsPerReadPage);
+    if (!page) co_return page.error().with_context("load history of session " + session_.str());
+    for (const auto& event : *page) {
+      if (event.seq.value != state_.last_seq + 1) {
+        co_return Error{Errc::fatal, "history of session " + session_.str() + " has a gap: expected seq " +
+                                         std::to_string(state_.last_seq + 1) + ", found " +
+                                         std::to_string(event.seq.value)};
+      }
+      auto decision = decide(state_, event, definition_);
+      if (decision.divergence) {
+        co_return Error{Errc::fatal, "session " + session_.str() + " cannot resume: " + *decision.divergence +
+                                         " (the history was written by a different build or definition)"};
+      }
+    }
+    if (page->size() < kEventsPerReadPage) break;
+  }
+  co_return ok_result();
+}
+
+asio::awaitable<Result<bool>> SessionRunner::drain_inbox() {
+  auto messages = co_await ports_.store->pending_messages(session_, options_.inbox_batch);
+  if (!messages) co_return messages.error().with_context("read inbox of session " + session_.str());
+  if (messages->empty()) co_return false;
+  std::vector<Command> inputs;
+  std::vector<MessageId> consumed;
+  for (auto& m : *messages) {
+    inputs.push_back({EventType::MessageReceived, {{"message_id", m.id.str()}, {"text", m.text}}});
+    consumed.push_back(m.id);
+  }
+  auto committed = co_await commit(std::move(inputs), std::move(consumed));
+  if (!committed) co_return committed.error();
+  co_return true;
+}
+
+// Folds the inputs and every command they cause into one batch, appends it (fenced by our
+// epoch) and only then acts on it. If the append fails the in-memory state is ahead of the
+// store, so the caller must stop: it does.
+asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs, std::vector<MessageId> consumed) {
+  std::vector<Event> batch;
+  const auto now_ms = ports_.clock->wall_ms();
+  auto record = [&](const Command& c) -> std::optional<Error> {
+    Event event{EventSeq{state_.last_seq + 1}, c.type, now_ms, c.data};
+    auto decision = decide(state_, event, definition_);
+    if (decision.divergence) {
+      return Error{Errc::fatal, "session " + session_.str() + ": internal divergence: " + *decision.divergence};
+    }
+    batch.push_back(std::move(event));
+    return std::nullopt;
+  };
+  for (const auto& input : inputs) {
+    if (auto error = record(input)) co_return *error;
+  }
+  while (!state_.outbox.empty()) {
+    if (batch.size() > kEventsPerCommitMax) {
+      co_return Error{Errc::fatal, "session " + session_.str() + ": the decider produced more than " +
+                                       std::to_string(kEventsPerCommitMax) + " events in one step"};
+    }
+    const Command next = state_.outbox.front();
+    if (auto error = record(next)) co_return *error;
+  }
+  if (batch.empty()) co_return ok_result();
+
+  const auto first_seq = batch.front().seq.value;
+  const auto count = batch.size();
+  AppendRequest request{session_, epoch_, batch, state_.status, wake_at(), std::move(consumed)};
+  auto appended = co_await ports_.store->append(std::move(request));
+  if (!appended) {
+    co_return appended.error().with_context("record events " + std::to_string(first_seq) + ".." +
+                                            std::to_string(first_seq + static_cast<std::int64_t>(count) - 1) +
+                                            " of session " + session_.str());
+  }
+  if (observer_ != nullptr) {
+    for (const auto& e : batch) observer_->on_event(session_, e);
+  }
+  auto saved = co_await maybe_checkpoint();
+  if (!saved) co_return saved.error();
+  launch_pending();
+  co_return ok_result();
+}
+
+asio::awaitable<Result<void>> SessionRunner::maybe_checkpoint() {
+  if (state_.last_seq - checkpoint_seq_ < definition_.policies.checkpoint_every) co_return ok_result();
+  auto saved = co_await ports_.store->save_checkpoint(session_, epoch_, Checkpoint{EventSeq{state_.last_seq}, to_json(state_)});
+  if (!saved) {
+    if (saved.error().code == Errc::fenced) co_return saved.error();
+    spdlog::warn("session {}: checkpoint at seq {} not saved: {}", session_.str(), state_.last_seq, saved.error().to_string());
+    co_return ok_result();
+  }
+  checkpoint_seq_ = state_.last_seq;
+  co_return ok_result();
+}
+
+// Starts the I/O for every recorded request that has no operation yet: after a commit, and
+// after recovery (an interrupted call is run again with the same idempotency key).
+void SessionRunner::launch_pending() {
+  if (state_.llm_in_flight) launch("llm:" + std::to_string(state_.llm_request_seq), call_llm(state_.llm_request_seq));
+  for (const auto& call : state_.calls) {
+    if (call.stage == PendingCall::Stage::running) {
+      launch("tool:" + call.call_id + ":" + std::to_string(call.request_seq), call_tool(call));
+    } else if (call.stage == PendingCall::Stage::sleeping && options_.wait_for_timers) {
+      launch("timer:" + call.call_id, wait_timer(call.call_id, call.due_ms));
+    }
+  }
+}
+
+void SessionRunner::launch(std::string key, asio::awaitable<Command> op) {
+  if (operations_.contains(key)) return;
+  auto& operation = operations_[key];
+  operation = std::make_unique<Operation>();
+  Operation* raw = operation.get();
+  asio::co_spawn(wakeup_->get_executor(), std::move(op),
+                 asio::bind_cancellation_slot(raw->cancel.slot(), [this, raw, key](std::exception_ptr error, Command result) {
+                   raw->done = true;
+                   if (error) {
+                     try {
+                       std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       spdlog::error("session {}: operation {} failed: {}", session_.str(), key, e.what());
+                     }
+                     internal_error_ = Error{Errc::fatal, "session " + session_.str() + ": operation " + key + " threw"};
+                   } else {
+                     results_.push_back(std::move(result));
+                   }
+                   wakeup_->cancel();
+                 }));
+}
+
+asio::awaitable<std::optional<Command>> SessionRunner::next_result() {
+  while (results_.empty()) {
+    const bool any_running = std::any_of(operations_.begin(), operations_.end(), [](const auto& op) { return !op.second->done; });
+    if (!any_running) break;
+    boost::system::error_code ec;
+    wakeup_->expires_at(asio::steady_timer::time_point::max());
+    co_await wakeup_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  std::erase_if(operations_, [](const auto& op) { return op.second->done; });
+  if (results_.empty()) co_return std::nullopt;
+  Command result = std::move(results_.front());
+  results_.pop_front();
+  co_return result;
+}
+
+asio::awaitable<void> SessionRunner::stop_operations() {
+  for (auto& [key, op] : operations_) {
+    if (!op->done) op->cancel.emit(asio::cancellation_type::terminal);
+  }
+  for (;;) {
+    const bool any_running = std::any_of(operations_.begin(), operations_.end(), [](const auto& op) { return !op.second->done; });
+    if (!any_running) break;
+    boost::system::error_code ec;
+    wakeup_->expires_at(asio::steady_timer::time_point::max());
+    co_await wakeup_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  operations_.clear();
+  results_.clear();
+}
+
+asio::awaitable<Command> SessionRunner::call_llm(std::int64_t request_seq) {
+  LlmRequest request;
+  request.model = &definition_.model;
+  request.api_key = options_.api_key;
+  request.messages = llm_messages(state_, definition_);
+  request.tools = llm_tool_specs(definition_);
+  request.idempotency_key = idempotency_key(session_, request_seq);
+  TokenSink sink = [this](std::string_view text) {
+    if (observer_ != nullptr) observer_->on_token(session_, text);
+  };
+  auto reply = co_await with_timeout(ports_.llm->complete(std::move(request), std::move(sink)), turn_time_left(),
+                                     "LLM call of turn " + std::to_string(state_.turn));
+  if (!reply) co_return Command{EventType::LlmFailed, {{"error", reply.error().to_string()}}};
+  json tool_calls = json::array();
+  for (const auto& tc : reply->tool_calls) {
+    tool_calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments}});
+  }
+  co_return Command{EventType::LlmCompleted, {{"content", reply->content},
+                                              {"tool_calls", std::move(tool_calls)},
+                                              {"tokens_in", reply->tokens_in},
+                                              {"tokens_out", reply->tokens_out},
+                                              {"finish_reason", reply->finish_reason}}};
+}
+
+asio::awaitable<Command> SessionRunner::call_tool(PendingCall call) {
+  auto failed = [&](std::string error, int attempts) {
+    return Command{EventType::ToolFailed, {{"call_id", call.call_id}, {"error", std::move(error)}, {"attempts", attempts}}};
+  };
+  const ToolDefinition* tool = definition_.find_tool(call.name);
+  ToolRunner* runner = nullptr;
+  if (tool != nullptr && tool->kind == ToolKind::http) runner = ports_.http_tools;
+  if (tool != nullptr && tool->kind == ToolKind::command) runner = ports_.command_tools;
+  if (runner == nullptr) co_return failed("tool " + call.name + " cannot be run by this runtime", 0);
+
+  ToolInvocation invocation{tool, call.arguments, idempotency_key(session_, call.request_seq)};
+  auto result = co_await with_timeout(runner->run(std::move(invocation)), turn_time_left(), "tool " + call.name);
+  if (!result) co_return failed(result.error().to_string(), 0);
+  if (!result->ok) co_return failed(result->output, result->attempts);
+  co_return Command{EventType::ToolCompleted,
+                    {{"call_id", call.call_id}, {"output", result->output}, {"attempts", result->attempts}}};
+}
+
+// Waits until the recorded due time: after a restart, the rest of the sleep, not all of it.
+asio::awaitable<Command> SessionRunner::wait_timer(std::string call_id, std::int64_t due_ms) {
+  const auto delay_ms = due_ms - ports_.clock->wall_ms();
+  if (delay_ms > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(delay_ms));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return Command{EventType::TimerFired, {{"call_id", std::move(call_id)}}};
+}
+
+std::chrono::milliseconds SessionRunner::turn_time_left() const {
+  const auto now_ms = ports_.clock->wall_ms();
+  std::int64_t paused = state_.paused_ms;
+  if (state_.paused_since_ms != 0) paused += now_ms - state_.paused_since_ms;
+  const auto active_ms = now_ms - state_.turn_started_ms - paused;
+  return std::chrono::milliseconds(definition_.policies.turn_timeout.count() - active_ms);
+}
+
+std::optional<std::int64_t> SessionRunner::wake_at() const {
+  std::optional<std::int64_t> earliest;
+  for (const auto& call : state_.calls) {
+    if (call.stage == PendingCall::Stage::sleeping && (!earliest || call.due_ms < *earliest)) earliest = call.due_ms;
+  }
+  return earliest;
+}
+
+}  // namespace agentrt

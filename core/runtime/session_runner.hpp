@@ -1,0 +1,102 @@
+#pragma once
+// SessionRunner: the executor of one session. It folds the history (checkpoint + tail) into
+// the decider's state, then loops: record the decider's commands as events (write-ahead, one
+// fenced append per batch), perform the I/O they ask for (LLM call, tool calls in parallel,
+// durable timers), record each result as an event before the decider sees it.
+//
+// Recovery is the same code: an LlmRequested/ToolRequested without its result is simply run
+// again (tool calls with the same idempotency key <session>:<ToolRequested seq>); a timer
+// waits until its recorded due time, not a new full duration.
+//
+// Threading: run() and every operation it starts run on one executor (one strand); nothing
+// is detached: run() returns only after every operation it started has finished.
+// On a failed append (fenced: another owner; or a store error) the runner cancels its
+// operations, writes nothing more and returns the error.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/decider/decider.hpp"
+#include "core/model/definition.hpp"
+#include "core/model/error.hpp"
+#include "core/ports/clock.hpp"
+#include "core/ports/llm_provider.hpp"
+#include "core/ports/session_store.hpp"
+#include "core/ports/tool_runner.hpp"
+#include "core/runtime/run_observer.hpp"
+
+namespace agentrt {
+
+struct RuntimePorts {
+  SessionStore* store = nullptr;
+  LlmProvider* llm = nullptr;
+  ToolRunner* http_tools = nullptr;
+  ToolRunner* command_tools = nullptr;
+  const Clock* clock = nullptr;
+};
+
+struct RunOptions {
+  bool wait_for_timers = true;     // `run` waits out sleeps; a server would release the session
+  std::size_t inbox_batch = 64;    // messages taken from the inbox per append
+  std::string api_key;             // LLM key, resolved by the caller; never logged
+};
+
+struct RunOutcome {
+  SessionState state;              // the state after the last durable event
+};
+
+class SessionRunner {
+ public:
+  SessionRunner(RuntimePorts ports, SessionId session, const AgentDefinition& definition, LeaseEpoch epoch,
+                RunOptions options, RunObserver* observer);
+  SessionRunner(const SessionRunner&) = delete;
+  SessionRunner& operator=(const SessionRunner&) = delete;
+
+  // Runs until the session is quiescent: idle with an empty inbox, waiting for input,
+  // sleeping (when not waiting for timers) or finished.
+  boost::asio::awaitable<Result<RunOutcome>> run();
+
+ private:
+  struct Operation {
+    boost::asio::cancellation_signal cancel;
+    bool done = false;  // set by its completion handler; erased by the loop afterwards
+  };
+
+  boost::asio::awaitable<Result<void>> load();
+  boost::asio::awaitable<Result<bool>> drain_inbox();
+  boost::asio::awaitable<Result<void>> commit(std::vector<Command> inputs, std::vector<MessageId> consumed);
+  boost::asio::awaitable<Result<void>> maybe_checkpoint();
+  void launch_pending();
+  void launch(std::string key, boost::asio::awaitable<Command> op);
+  boost::asio::awaitable<Command> call_llm(std::int64_t request_seq);
+  boost::asio::awaitable<Command> call_tool(PendingCall call);
+  boost::asio::awaitable<Command> wait_timer(std::string call_id, std::int64_t due_ms);
+  boost::asio::awaitable<std::optional<Command>> next_result();
+  boost::asio::awaitable<void> stop_operations();
+  std::chrono::milliseconds turn_time_left() const;
+  std::optional<std::int64_t> wake_at() const;
+
+  RuntimePorts ports_;
+  SessionId session_;
+  const AgentDefinition& definition_;
+  LeaseEpoch epoch_;
+  RunOptions options_;
+  RunObserver* observer_;
+
+  SessionState state_;
+  std::int64_t checkpoint_seq_ = 0;
+  std::map<std::string, std::unique_ptr<Operation>> operations_;  // in flight, by key
+  std::deque<Command> results_;                                         // finished, not yet recorded
+  std::unique_ptr<boost::asio::steady_timer> wakeup_;                // cancelled when a result arrives
+  std::optional<Error> internal_error_;                              // an operation threw: a bug
+};
+
+}  // namespace agentrt
