@@ -252,7 +252,7 @@ TEST_F(SqliteFailureTest, ReopeningAppliesNoMigrationTwice) {
 // later call with Errc::cancelled.
 TEST_F(SqliteFailureTest, StopCancelsQueuedJobsAndLaterCalls) {
   auto options = options_for(path_);
-  options.busy_timeout = 1500ms;
+  options.busy_timeout = 3000ms;
   auto store = open_or_fail(options);
   ASSERT_NE(store, nullptr);
   const auto epoch = seed(*store);
@@ -267,7 +267,7 @@ TEST_F(SqliteFailureTest, StopCancelsQueuedJobsAndLaterCalls) {
       [&]() -> boost::asio::awaitable<void> { first.emplace(co_await store->append(make_append("s-1", epoch, 2))); },
       boost::asio::detached);
   std::thread runner([&ctx] { ctx.run(); });
-  std::this_thread::sleep_for(300ms);  // the writer has taken the first job and waits for the lock
+  std::this_thread::sleep_for(500ms);  // the writer has taken the first job and waits for the lock
   boost::asio::co_spawn(
       ctx,
       [&]() -> boost::asio::awaitable<void> { queued.emplace(co_await store->append(make_append("s-1", epoch, 2))); },
