@@ -119,7 +119,17 @@ class Step {
       finish(SessionStatus::cancelled);
       return;
     }
-    if (e_.type == EventType::SessionStarted) return;
+    if (e_.type == EventType::SessionStarted || e_.type == EventType::SessionReset) return;
+    if (e_.type == EventType::Marker) {
+      const auto patch = e_.data.value("patch", std::string{});
+      const auto at = std::lower_bound(s_.patches.begin(), s_.patches.end(), patch);
+      if (at == s_.patches.end() || *at != patch) s_.patches.insert(at, patch);
+      return;
+    }
+    if (e_.type == EventType::SessionRetried) {
+      if (s_.status == SessionStatus::failed) retry_turn();
+      return;
+    }
     if (is_terminal(s_.status)) return;  // late results of a finished session change nothing
     switch (e_.type) {
       case EventType::MessageReceived:
@@ -151,6 +161,32 @@ class Step {
       answer_open_call(text);
     } else {
       s_.queued.push_back({message_id, text});
+    }
+  }
+
+  // A failed turn runs again from its transcript: fresh budgets, calls that never finished
+  // are dropped (their results would have no assistant message to answer), the model decides anew.
+  void retry_turn() {
+    s_.failure_reason.clear();
+    s_.steps_in_turn = 0;
+    s_.invalid_replies_in_turn = 0;
+    s_.tokens_in_turn = 0;
+    s_.turn_started_ms = e_.time_ms;
+    s_.paused_ms = 0;
+    s_.paused_since_ms = 0;
+    s_.llm_in_flight = false;
+    drop_unanswered_tool_calls();
+    s_.calls.clear();
+    s_.outbox.clear();
+    s_.status = SessionStatus::running;
+    call_llm();
+  }
+
+  // The transcript must not end with an assistant message whose tool calls have no results.
+  void drop_unanswered_tool_calls() {
+    auto& m = s_.messages;
+    if (!m.empty() && m.back().value("role", std::string{}) == "assistant" && m.back().contains("tool_calls")) {
+      m.erase(m.size() - 1);
     }
   }
 
@@ -424,15 +460,16 @@ class Step {
          std::to_string(def_.policies.max_steps_per_turn) + " steps (LLM calls + tool calls)");
   }
 
-  // Turn time excludes waiting for a human and sleeping.
+  // Turn time excludes waiting for a human and sleeping. Reaching the limit is over, as in the
+  // executor, which gives a call no time at all once the turn has none left.
   bool over_turn_time() {
     std::int64_t paused = s_.paused_ms;
     if (s_.paused_since_ms != 0) paused += e_.time_ms - s_.paused_since_ms;
     const std::int64_t active_ms = e_.time_ms - s_.turn_started_ms - paused;
     const auto limit_ms = def_.policies.turn_timeout.count();
-    if (active_ms <= limit_ms) return false;
+    if (active_ms < limit_ms) return false;
     fail("turn timeout: turn " + std::to_string(s_.turn) + " ran " + std::to_string(active_ms) +
-         " ms, more than turn_timeout=" + std::to_string(limit_ms) + " ms");
+         " ms, reaching turn_timeout=" + std::to_string(limit_ms) + " ms");
     return true;
   }
 

@@ -428,6 +428,42 @@ TEST(Decider, LlmMessagesStartWithTheSystemPrompt) {
   EXPECT_EQ(tools[0]["function"]["name"], "lookup");
 }
 
+TEST(Decider, RetryRunsAFailedTurnAgainWithFreshBudgets) {
+  Session s;
+  s.def.policies.max_steps_per_turn = 2;
+  s.message("go");
+  s.llm("", json::array({tool_call("a", "lookup", R"({"q":"x"})"), tool_call("b", "lookup", R"({"q":"y"})")}));
+  ASSERT_EQ(s.state.status, SessionStatus::failed);  // 1 LLM call + 2 tools > 2 steps
+  const auto transcript_size = s.state.messages.size();
+  s.def.policies.max_steps_per_turn = 10;
+  auto out = s.input(EventType::SessionRetried, {{"by", "oncall"}, {"reason", "budget raised"}});
+  ASSERT_EQ(types(out), std::vector{EventType::LlmRequested});
+  EXPECT_EQ(s.state.status, SessionStatus::running);
+  EXPECT_EQ(s.state.steps_in_turn, 1);
+  EXPECT_TRUE(s.state.failure_reason.empty());
+  // The assistant message whose calls never ran is gone: the transcript stays well-formed.
+  EXPECT_EQ(s.state.messages.size(), transcript_size - 1);
+  EXPECT_EQ(s.state.messages.back()["role"], "user");
+}
+
+TEST(Decider, RetryOfARunningSessionChangesNothing) {
+  Session s;
+  s.message("go");
+  EXPECT_TRUE(s.input(EventType::SessionRetried, {{"by", "x"}, {"reason", "y"}}).empty());
+  EXPECT_EQ(s.state.steps_in_turn, 1);
+}
+
+TEST(Decider, MarkersAreRememberedSorted) {
+  Session s;
+  s.input(EventType::Marker, {{"patch", "b-change"}});
+  s.input(EventType::Marker, {{"patch", "a-change"}});
+  s.input(EventType::Marker, {{"patch", "b-change"}});
+  EXPECT_EQ(s.state.patches, (std::vector<std::string>{"a-change", "b-change"}));
+  EXPECT_TRUE(s.state.has_patch("a-change"));
+  EXPECT_FALSE(s.state.has_patch("c-change"));
+  EXPECT_EQ(session_state_from_json(to_json(s.state)).patches, s.state.patches);
+}
+
 TEST(Decider, ApprovalAnswers) {
   EXPECT_TRUE(is_approval("yes"));
   EXPECT_TRUE(is_approval(" Y "));

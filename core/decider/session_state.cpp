@@ -1,5 +1,6 @@
 #include "core/decider/session_state.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -70,6 +71,10 @@ const PendingCall* SessionState::awaiting_human() const {
   return nullptr;
 }
 
+bool SessionState::has_patch(std::string_view id) const {
+  return std::binary_search(patches.begin(), patches.end(), id);
+}
+
 json to_json(const SessionState& s) {
   json calls = json::array();
   for (const auto& c : s.calls) calls.push_back(call_to_json(c));
@@ -92,6 +97,7 @@ json to_json(const SessionState& s) {
               {"calls", std::move(calls)},
               {"queued", std::move(queued)},
               {"outbox", std::move(outbox)},
+              {"patches", s.patches},
               {"tokens_in_total", s.tokens_in_total},
               {"tokens_out_total", s.tokens_out_total},
               {"failure_reason", s.failure_reason}};
@@ -124,6 +130,7 @@ SessionState session_state_from_json(const json& j) {
     if (!type) throw json::other_error::create(501, "unknown command type '" + type_name + "'", &j);
     s.outbox.push_back({*type, c.value("data", json::object())});
   }
+  s.patches = j.value("patches", std::vector<std::string>{});
   s.tokens_in_total = j.value("tokens_in_total", 0LL);
   s.tokens_out_total = j.value("tokens_out_total", 0LL);
   s.failure_reason = j.value("failure_reason", std::string{});

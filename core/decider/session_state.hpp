@@ -64,12 +64,14 @@ struct SessionState {
   std::deque<QueuedMessage> queued;     // messages received while a turn was running
   std::deque<Command> outbox;           // decided, not yet recorded as events
 
+  std::vector<std::string> patches;     // Marker patch ids recorded for this session, sorted
   long long tokens_in_total = 0;
   long long tokens_out_total = 0;
   std::string failure_reason;
 
   [[nodiscard]] PendingCall* find_call(std::string_view call_id);
   [[nodiscard]] const PendingCall* awaiting_human() const;  // the call whose InputRequested is open
+  [[nodiscard]] bool has_patch(std::string_view id) const;
 };
 
 nlohmann::json to_json(const SessionState& state);

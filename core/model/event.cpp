@@ -6,7 +6,7 @@
 namespace agentrt {
 namespace {
 
-constexpr std::array<std::pair<EventType, std::string_view>, 16> kNames{{
+constexpr std::array<std::pair<EventType, std::string_view>, 19> kNames{{
     {EventType::SessionStarted, "SessionStarted"},
     {EventType::MessageReceived, "MessageReceived"},
     {EventType::LlmRequested, "LlmRequested"},
@@ -23,6 +23,9 @@ constexpr std::array<std::pair<EventType, std::string_view>, 16> kNames{{
     {EventType::SessionCompleted, "SessionCompleted"},
     {EventType::SessionFailed, "SessionFailed"},
     {EventType::SessionCancelled, "SessionCancelled"},
+    {EventType::Marker, "Marker"},
+    {EventType::SessionReset, "SessionReset"},
+    {EventType::SessionRetried, "SessionRetried"},
 }};
 
 }  // namespace

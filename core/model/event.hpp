@@ -30,7 +30,10 @@ enum class EventType {
   TurnCompleted,     // {turn}
   SessionCompleted,  // {}
   SessionFailed,     // {reason}
-  SessionCancelled,  // {reason, by}
+  SessionCancelled,  // {reason, by, mode: "cancel"|"terminate"}
+  Marker,            // {patch}: this session takes the definition's branch for that patch id
+  SessionReset,      // {to_seq, archived_branch, by, reason}: history after to_seq was archived
+  SessionRetried,    // {by, reason}: a failed session runs its turn again
 };
 
 std::string_view event_type_name(EventType t) noexcept;

@@ -205,7 +205,7 @@ void SessionRunner::launch(std::string key, asio::awaitable<Command> op) {
                      }
                      internal_error_ = Error{Errc::fatal, "session " + session_.str() + ": operation " + key + " threw"};
                    } else {
-                     results_.push_back(std::move(result));
+                     results_.emplace_back(key, std::move(result));
                    }
                    wakeup_->cancel();
                  }));
@@ -219,11 +219,11 @@ asio::awaitable<std::optional<Command>> SessionRunner::next_result() {
     wakeup_->expires_at(asio::steady_timer::time_point::max());
     co_await wakeup_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  std::erase_if(operations_, [](const auto& op) { return op.second->done; });
   if (results_.empty()) co_return std::nullopt;
-  Command result = std::move(results_.front());
+  auto next = std::move(results_.front());
   results_.pop_front();
-  co_return result;
+  operations_.erase(next.first);  // only now: until recorded, its call still looks pending in state_
+  co_return std::move(next.second);
 }
 
 asio::awaitable<void> SessionRunner::stop_operations() {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -94,7 +95,9 @@ class SessionRunner {
   SessionState state_;
   std::int64_t checkpoint_seq_ = 0;
   std::map<std::string, std::unique_ptr<Operation>> operations_;  // in flight, by key
-  std::deque<Command> results_;                                         // finished, not yet recorded
+  // Finished, not yet recorded: {operation key, result}. The operation stays in operations_
+  // until its result is taken, so launch_pending() cannot start it a second time meanwhile.
+  std::deque<std::pair<std::string, Command>> results_;
   std::unique_ptr<boost::asio::steady_timer> wakeup_;                // cancelled when a result arrives
   std::optional<Error> internal_error_;                              // an operation threw: a bug
 };
