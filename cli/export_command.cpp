@@ -69,10 +69,22 @@ int export_command(const ExportCommandOptions& o, std::ostream& out, std::ostrea
     if (page->size() < kPage) break;
     after = page->back().seq;
   }
+  auto archived = run_sync(ctx, (*store)->read_archived_branches(id));
+  if (!archived) {
+    err << "agentrt export: archived branches of session " << id.str() << ": " << archived.error().message << '\n';
+    return kExitFailure;
+  }
+  json branches = json::array();
+  for (const auto& branch : *archived) {
+    json branch_events = json::array();
+    for (const auto& e : branch.events) branch_events.push_back(to_json(e));
+    branches.push_back({{"branch", branch.branch}, {"events", std::move(branch_events)}});
+  }
   json doc{{"format", "agentrt.history/1"},
            {"session", session_json(*record)},
            {"definition", *definition},
-           {"events", std::move(events)}};
+           {"events", std::move(events)},
+           {"archived_branches", std::move(branches)}};  // history moved aside by `session reset`
   out << doc.dump(2) << '\n';
   return kExitOk;
 }

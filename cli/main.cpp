@@ -9,7 +9,10 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
+#include "cli/inspect_command.hpp"
+#include "cli/replay_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/session_command.hpp"
 
 int main(int argc, char** argv) {
   // Logs go to stderr so stdout stays machine-readable; AGENTRT_LOG_LEVEL=debug for more.
@@ -24,6 +27,12 @@ int main(int argc, char** argv) {
   agentrt::cli::register_run_command(app, run_options);
   agentrt::cli::ExportCommandOptions export_options;
   agentrt::cli::register_export_command(app, export_options);
+  agentrt::cli::InspectCommandOptions inspect_options;
+  agentrt::cli::register_inspect_command(app, inspect_options);
+  agentrt::cli::ReplayCommandOptions replay_options;
+  agentrt::cli::register_replay_command(app, replay_options);
+  agentrt::cli::SessionCommandOptions session_options;
+  agentrt::cli::register_session_command(app, session_options);
 
   try {
     app.parse(argc, argv);
@@ -33,5 +42,10 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("run")) return agentrt::cli::run_command(run_options, std::cin, std::cout, std::cerr);
   if (app.got_subcommand("export")) return agentrt::cli::export_command(export_options, std::cout, std::cerr);
+  if (app.got_subcommand("inspect")) return agentrt::cli::inspect_command(inspect_options, std::cout, std::cerr);
+  if (app.got_subcommand("replay")) return agentrt::cli::replay_command(replay_options, std::cout, std::cerr);
+  if (app.got_subcommand("session")) {
+    return agentrt::cli::session_command(session_options, std::cin, std::cout, std::cerr);
+  }
   return agentrt::cli::kExitUsage;
 }

@@ -7,13 +7,16 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
 
 #include "cli/exit_codes.hpp"
 #include "cli/run_output.hpp"
 #include "cli/run_sync.hpp"
+#include "cli/session_lease.hpp"
 #include "cli/system_ports.hpp"
 #include "cli/wiring.hpp"
 #include "core/definition/definition_loader.hpp"
+#include "core/definition/effective_definition.hpp"
 #include "core/runtime/session_runner.hpp"
 
 namespace agentrt::cli {
@@ -65,6 +68,7 @@ struct OpenedSession {
   SessionId id;
   AgentDefinition definition;
   json info;
+  std::vector<Event> created_events;  // a new session's first events, shown like every later one
 };
 
 // A usage problem (bad definition, unknown session) exits 2; a store problem exits 1.
@@ -79,9 +83,10 @@ class RunCommand {
       : o_(options), in_(in), out_(out), err_(err) {}
 
   int execute() {
-    auto store = open_embedded_store(o_.db_path, false);
-    if (!store) return report(store.error(), kExitFailure);
-    store_ = std::move(store.value());
+    auto stores = open_embedded_stores(o_.db_path, false);
+    if (!stores) return report(stores.error(), kExitFailure);
+    store_ = std::move(stores->sessions);
+    leases_ = std::move(stores->leases);
 
     auto opened = open_session();
     if (std::holds_alternative<OpenError>(opened)) {
@@ -102,6 +107,7 @@ class RunCommand {
       output_ = std::make_unique<HumanRunOutput>(out_, err_);
     }
     output_->session_opened(session_.id, session_.info);
+    for (const auto& event : session_.created_events) output_->on_event(session_.id, event);
 
     const bool interactive = !o_.message && (o_.interactive || ::isatty(STDIN_FILENO) == 1);
     if (o_.message) {
@@ -126,7 +132,7 @@ class RunCommand {
     }
     auto definition = load_definition(o_.definition_path);
     if (!definition) return OpenError{definition.error(), kExitUsage};
-    OpenedSession s{SessionId{ids_.next("s-")}, std::move(definition.value()), json::object()};
+    OpenedSession s{SessionId{ids_.next("s-")}, std::move(definition.value()), json::object(), {}};
     SessionRecord record;
     record.id = s.id;
     record.org = OrgId{o_.org};
@@ -139,6 +145,12 @@ class RunCommand {
               {"definition_name", s.definition.name},
               {"definition_version", s.definition.version}};
     std::vector<Event> first{Event{EventSeq{1}, EventType::SessionStarted, record.created_ms, s.info}};
+    // A new session takes every patch of its definition (docs/versioning.md).
+    for (const auto& patch : patch_marker_ids(s.definition)) {
+      const EventSeq seq{static_cast<std::int64_t>(first.size()) + 1};
+      first.push_back(Event{seq, EventType::Marker, record.created_ms, {{"patch", patch}}});
+    }
+    s.created_events = first;
     auto created = run_sync(ctx_, store_->create_session(record, s.definition.canonical, std::move(first)));
     if (!created) return OpenError{created.error().with_context("create session"), kExitFailure};
     return s;
@@ -169,7 +181,7 @@ class RunCommand {
               {"definition_hash", record->definition_hash},
               {"definition_name", definition->name},
               {"definition_version", definition->version}};
-    return OpenedSession{id, std::move(definition.value()), std::move(info)};
+    return OpenedSession{id, std::move(definition.value()), std::move(info), {}};
   }
 
   Result<void> enqueue(const std::string& text, const std::string& message_id) {
@@ -180,15 +192,21 @@ class RunCommand {
     return ok_result();
   }
 
-  // Claims the session (fencing out any older process) and runs it until it is quiescent.
+  // Takes the session's lease over (an older process still running it is fenced), runs it
+  // until it is quiescent while a heartbeat renews the lease, then releases the lease.
   Result<RunOutcome> run_once() {
-    auto epoch = run_sync(ctx_, store_->claim(session_.id));
-    if (!epoch) return epoch.error().with_context("claim session " + session_.id.str());
+    auto lease = run_sync(ctx_, HeldLease::take(*leases_, clock_, session_.id, lease_owner_, HeldLease::Mode::take_over));
+    if (!lease) return lease.error().with_context("take over session " + session_.id.str());
     RuntimePorts ports{store_.get(), adapters_.llm.get(), adapters_.http_tools.get(), adapters_.command_tools.get(), &clock_};
     RunOptions options;
     options.api_key = api_key_;
-    SessionRunner runner(ports, session_.id, session_.definition, *epoch, std::move(options), output_.get());
-    return run_sync(ctx_, runner.run());
+    SessionRunner runner(ports, session_.id, session_.definition, lease->epoch(), std::move(options), output_.get());
+    auto outcome = run_sync(ctx_, run_holding_lease(runner, *lease));
+    // Fenced here means someone took the session over meanwhile: nothing of ours to release.
+    if (auto released = run_sync(ctx_, lease->release()); !released && released.error().code != Errc::fenced) {
+      spdlog::warn("session {}: lease not released: {}", session_.id.str(), released.error().to_string());
+    }
+    return outcome;
   }
 
   int converse(RunOutcome outcome) {
@@ -237,6 +255,8 @@ class RunCommand {
   SystemClock clock_;
   RandomIdSource ids_;
   std::unique_ptr<SessionStore> store_;
+  std::unique_ptr<LeaseStore> leases_;  // after store_: destroyed first
+  std::string lease_owner_ = cli_lease_owner("run");
   OpenedSession session_;
   Adapters adapters_;  // after store_: destroyed first, while the io_context still exists
   std::unique_ptr<RunOutput> output_;
@@ -262,10 +282,14 @@ void register_run_command(CLI::App& app, RunCommandOptions& o) {
   run->add_option("--db", o.db_path, "SQLite database file")->envname("AGENTRT_DB")->capture_default_str();
   run->add_option("--org", o.org, "Organisation of a new session")->envname("AGENTRT_ORG")->capture_default_str();
   run->add_option("--bot", o.bot, "Bot of a new session (default: the definition's name)");
-  run->add_option("--llm-provider", o.llm_provider, "Override the model provider (openai or scripted)");
-  run->add_option("--llm-base-url", o.llm_base_url, "Override the model's base URL (AGENTRT_LLM_BASE_URL)");
-  run->add_option("--llm-api-key", o.llm_api_key, "Override the model's API key (AGENTRT_LLM_API_KEY)");
-  run->add_option("--llm-model", o.llm_model, "Override the model name (AGENTRT_LLM_MODEL)");
+  add_llm_override_flags(*run, o);
+}
+
+void add_llm_override_flags(CLI::App& command, RunCommandOptions& o) {
+  command.add_option("--llm-provider", o.llm_provider, "Override the model provider (openai or scripted)");
+  command.add_option("--llm-base-url", o.llm_base_url, "Override the model's base URL (AGENTRT_LLM_BASE_URL)");
+  command.add_option("--llm-api-key", o.llm_api_key, "Override the model's API key (AGENTRT_LLM_API_KEY)");
+  command.add_option("--llm-model", o.llm_model, "Override the model name (AGENTRT_LLM_MODEL)");
 }
 
 int run_command(const RunCommandOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {

@@ -29,6 +29,8 @@ struct RunCommandOptions {
 };
 
 void register_run_command(CLI::App& app, RunCommandOptions& options);
+// The --llm-* flags of `run`, also offered by commands that run a session (`session retry`).
+void add_llm_override_flags(CLI::App& command, RunCommandOptions& options);
 int run_command(const RunCommandOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace agentrt::cli

@@ -40,4 +40,14 @@ Result<std::unique_ptr<SessionStore>> open_embedded_store(const std::filesystem:
   return std::unique_ptr<SessionStore>(std::move(store.value()));
 }
 
+Result<EmbeddedStores> open_embedded_stores(const std::filesystem::path& path, bool read_only) {
+  SqliteOptions options;
+  options.path = path;
+  options.read_only = read_only;
+  auto store = open_sqlite_session_store(std::move(options));
+  if (!store) return store.error();
+  auto leases = (*store)->lease_store();
+  return EmbeddedStores{std::move(store.value()), std::move(leases)};
+}
+
 }  // namespace agentrt::cli

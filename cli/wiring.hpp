@@ -8,6 +8,7 @@
 
 #include "core/model/definition.hpp"
 #include "core/model/error.hpp"
+#include "core/ports/lease_store.hpp"
 #include "core/ports/llm_provider.hpp"
 #include "core/ports/session_store.hpp"
 #include "core/ports/tool_runner.hpp"
@@ -35,5 +36,12 @@ Result<Adapters> make_adapters(const boost::asio::any_io_executor& ex, const Mod
 
 // The embedded store: SQLite at `path` (parent folders created).
 Result<std::unique_ptr<SessionStore>> open_embedded_store(const std::filesystem::path& path, bool read_only);
+
+// The embedded store and its LeaseStore (same database; `leases` is destroyed first).
+struct EmbeddedStores {
+  std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<LeaseStore> leases;
+};
+Result<EmbeddedStores> open_embedded_stores(const std::filesystem::path& path, bool read_only);
 
 }  // namespace agentrt::cli

@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "backends/sqlite/sqlite_schema.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "backends/sqlite/sqlite_test_support.hpp"
 #include "core/ports/conformance/session_store_fixture.hpp"
@@ -221,7 +222,8 @@ TEST_F(SqliteFailureTest, SchemaNewerThanSupportedIsFatal) {
     ASSERT_EQ(other.exec("INSERT INTO schema_version(version, applied_ms) VALUES (99, 0)"), SQLITE_OK);
   }
   const std::string expected =
-      "database " + path_.string() + " has schema version 99, newer than this build supports (1); upgrade agentrt";
+      "database " + path_.string() + " has schema version 99, newer than this build supports (" +
+      std::to_string(sqlite::supported_schema_version()) + "); upgrade agentrt";
   auto store = open_sqlite_session_store(options_for(path_));
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::fatal);
@@ -244,7 +246,7 @@ TEST_F(SqliteFailureTest, ReopeningAppliesNoMigrationTwice) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db.get(), "SELECT n FROM probe", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), sqlite::supported_schema_version());  // one row per migration
   sqlite3_finalize(stmt);
 }
 

@@ -32,6 +32,8 @@ Result<void> consume_messages(SqliteDb& db, const SessionId& id, const std::vect
   return ok_result();
 }
 
+}  // namespace
+
 Result<Event> event_from_row(const Statement& row, const SessionId& id, const std::filesystem::path& path) {
   Event event;
   event.seq = EventSeq{row.column_int(0)};
@@ -46,8 +48,6 @@ Result<Event> event_from_row(const Statement& row, const SessionId& id, const st
   if (event.data.is_discarded()) return Error{Errc::fatal, where + " has data that is not valid JSON"};
   return event;
 }
-
-}  // namespace
 
 Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<Event>& events,
                            std::string_view operation) {

@@ -65,6 +65,22 @@ CREATE TABLE inbox (
 );
 CREATE INDEX inbox_pending ON inbox(session_id, enqueued_ms) WHERE consumed_seq IS NULL;
 )sql"},
+    // Leases live on the session row (one conditional UPDATE each); reset() moves history
+    // tails to archived branches instead of deleting them.
+    Migration{2, R"sql(
+ALTER TABLE sessions ADD COLUMN lease_owner TEXT NULL;
+ALTER TABLE sessions ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE archived_events (
+  session_id TEXT NOT NULL REFERENCES sessions(id),
+  branch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (session_id, branch, seq)
+);
+)sql"},
 };
 
 constexpr std::string_view kCreateVersionTable =

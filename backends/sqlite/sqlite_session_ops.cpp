@@ -103,6 +103,7 @@ Result<std::vector<SessionRecord>> select_sessions(SqliteDb& db, const SessionQu
   if (query.org) sql += " AND org = :org";
   if (query.bot) sql += " AND bot = :bot";
   if (query.status) sql += " AND status = :status";
+  if (query.updated_before_ms) sql += " AND updated_ms < :updated_before";
   sql += " ORDER BY created_ms DESC, rowid DESC LIMIT :limit";
   auto stmt = db.prepare(sql, "list sessions");
   if (!stmt) return stmt.error();
@@ -110,6 +111,7 @@ Result<std::vector<SessionRecord>> select_sessions(SqliteDb& db, const SessionQu
   if (query.org) stmt->bind(index++, query.org->str());
   if (query.bot) stmt->bind(index++, query.bot->str());
   if (query.status) stmt->bind(index++, session_status_name(*query.status));
+  if (query.updated_before_ms) stmt->bind(index++, *query.updated_before_ms);
   stmt->bind(index, sql_limit(query.limit));
   std::vector<SessionRecord> sessions;
   for (;;) {
@@ -138,7 +140,10 @@ Result<nlohmann::json> select_definition(SqliteDb& db, const std::string& hash) 
 
 Result<LeaseEpoch> increment_epoch(SqliteDb& db, const SessionId& id) {
   const std::string what = "claim session=" + id.str();
-  auto stmt = db.prepare("UPDATE sessions SET epoch = epoch + 1 WHERE id = ? RETURNING epoch", what);
+  // claim() is a take-over by an anonymous owner: whoever held the lease is fenced.
+  auto stmt = db.prepare(
+      "UPDATE sessions SET epoch = epoch + 1, lease_owner = NULL, lease_expires_ms = 0 WHERE id = ? RETURNING epoch",
+      what);
   if (!stmt) return stmt.error();
   auto row = stmt->bind(1, id.str()).step();
   if (!row) return row.error();

@@ -42,6 +42,8 @@ Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<
 // save_checkpoint); else Errc::fenced naming `seq`, or Errc::not_found.
 Result<SessionRecord> session_for_write(SqliteDb& db, const SessionId& id, LeaseEpoch epoch, EventSeq seq,
                                         std::string_view operation);
+// An event from a row of (seq, type, time_ms, data); Errc::fatal naming `id` if unreadable.
+Result<Event> event_from_row(const Statement& row, const SessionId& id, const std::filesystem::path& path);
 // SQLite's LIMIT is a signed 64-bit number.
 std::int64_t sql_limit(std::size_t limit);
 

@@ -5,6 +5,8 @@
 
 #include "backends/sqlite/sqlite_errors.hpp"
 #include "backends/sqlite/sqlite_job.hpp"
+#include "backends/sqlite/sqlite_lease_store.hpp"
+#include "backends/sqlite/sqlite_reset_ops.hpp"
 #include "backends/sqlite/sqlite_schema.hpp"
 #include "backends/sqlite/sqlite_session_ops.hpp"
 #include "backends/sqlite/sqlite_writer.hpp"
@@ -121,6 +123,25 @@ awaitable<Result<std::vector<Event>>> SqliteSessionStore::read_events(SessionId 
   return run_job<std::vector<Event>>(
       *writer_, JobKind::read, std::move(what),
       [id = std::move(id), after, limit](SqliteDb& db) { return sqlite::select_events(db, id, after, limit); });
+}
+
+awaitable<Result<std::int64_t>> SqliteSessionStore::reset(ResetRequest request) {
+  if (options_.read_only) return failed_now<std::int64_t>(sqlite::read_only_error(options_.path));
+  auto what = "reset session=" + request.session.str();
+  return run_job<std::int64_t>(*writer_, JobKind::write, std::move(what), [request = std::move(request)](SqliteDb& db) {
+    return sqlite::reset_history(db, request);
+  });
+}
+
+awaitable<Result<std::vector<ArchivedBranch>>> SqliteSessionStore::read_archived_branches(SessionId id) {
+  auto what = "read_archived_branches session=" + id.str();
+  return run_job<std::vector<ArchivedBranch>>(
+      *writer_, JobKind::read, std::move(what),
+      [id = std::move(id)](SqliteDb& db) { return sqlite::select_archived_branches(db, id); });
+}
+
+std::unique_ptr<LeaseStore> SqliteSessionStore::lease_store() {
+  return std::make_unique<SqliteLeaseStore>(*writer_, options_.path, options_.read_only);
 }
 
 awaitable<Result<void>> SqliteSessionStore::save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/model/error.hpp"
+#include "core/ports/lease_store.hpp"
 #include "core/ports/session_store.hpp"
 
 namespace agentrt {
@@ -53,10 +54,16 @@ class SqliteSessionStore final : public SessionStore {
   boost::asio::awaitable<Result<void>> append(AppendRequest request) override;
   boost::asio::awaitable<Result<std::vector<Event>>> read_events(SessionId id, EventSeq after,
                                                                  std::size_t limit) override;
+  boost::asio::awaitable<Result<std::int64_t>> reset(ResetRequest request) override;
+  boost::asio::awaitable<Result<std::vector<ArchivedBranch>>> read_archived_branches(SessionId id) override;
   boost::asio::awaitable<Result<void>> save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) override;
   boost::asio::awaitable<Result<std::optional<Checkpoint>>> load_checkpoint(SessionId id) override;
   boost::asio::awaitable<Result<bool>> enqueue(SessionId id, InboxMessage message) override;
   boost::asio::awaitable<Result<std::vector<InboxMessage>>> pending_messages(SessionId id, std::size_t limit) override;
+
+  // The LeaseStore on this database (backends/sqlite/sqlite_lease_store.hpp): it shares this
+  // store's writer thread and epoch column. It must not outlive this store.
+  [[nodiscard]] std::unique_ptr<LeaseStore> lease_store();
 
   [[nodiscard]] SqliteStats stats() const;
   // Finishes the running commit group, completes queued jobs with Errc::cancelled, joins the

@@ -86,12 +86,15 @@ class SqliteSessionStoreTest : public ::testing::Test {
 TEST_F(SqliteSessionStoreTest, SchemaHasTheDocumentedTablesAndColumns) {
   ASSERT_NE(open(), nullptr);
   EXPECT_THAT(columns_of(path_, "sessions"), ElementsAre("id", "org", "bot", "definition_hash", "status", "last_seq",
-                                                         "epoch", "created_ms", "updated_ms", "wake_at_ms"));
+                                                         "epoch", "created_ms", "updated_ms", "wake_at_ms",
+                                                         "lease_owner", "lease_expires_ms"));
   EXPECT_THAT(columns_of(path_, "definitions"), ElementsAre("hash", "body", "created_ms"));
   EXPECT_THAT(columns_of(path_, "events"), ElementsAre("session_id", "seq", "type", "time_ms", "data"));
   EXPECT_THAT(columns_of(path_, "checkpoints"), ElementsAre("session_id", "seq", "state"));
   EXPECT_THAT(columns_of(path_, "inbox"),
               ElementsAre("session_id", "message_id", "text", "enqueued_ms", "consumed_seq"));
+  EXPECT_THAT(columns_of(path_, "archived_events"),
+              ElementsAre("session_id", "branch", "seq", "type", "time_ms", "data"));
   EXPECT_THAT(columns_of(path_, "schema_version"), ElementsAre("version", "applied_ms"));
 }
 

@@ -86,6 +86,13 @@ class TempFileSessionStore final : public SessionStore {
                                                                  std::size_t limit) override {
     return store_->read_events(std::move(id), after, limit);
   }
+  boost::asio::awaitable<Result<std::int64_t>> reset(ResetRequest request) override {
+    return store_->reset(std::move(request));
+  }
+  boost::asio::awaitable<Result<std::vector<ArchivedBranch>>> read_archived_branches(SessionId id) override {
+    return store_->read_archived_branches(std::move(id));
+  }
+  [[nodiscard]] std::unique_ptr<LeaseStore> lease_store() { return store_->lease_store(); }
   boost::asio::awaitable<Result<void>> save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) override {
     return store_->save_checkpoint(std::move(id), epoch, std::move(checkpoint));
   }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/definition/effective_definition.hpp"
 #include "core/definition/json_schema.hpp"
 
 namespace agentrt {
@@ -28,7 +29,7 @@ std::string truncate_for_prompt(std::string text, std::size_t max_bytes) {
 class Step {
  public:
   Step(SessionState& state, const Event& event, const AgentDefinition& definition)
-      : s_(state), e_(event), def_(definition) {}
+      : s_(state), e_(event), def_(definition, state.patches) {}
 
   Decision run() {
     s_.last_seq = e_.seq.value;
@@ -95,8 +96,8 @@ class Step {
 
   // The recorded decision must be the one we asked for; otherwise the history diverges.
   bool pop_outbox() {
-    const Command recorded{e_.type, e_.data};
-    if (!s_.outbox.empty() && s_.outbox.front() == recorded) {
+    // Compared in place: replay passes here for every decision event; a copy of each payload shows.
+    if (!s_.outbox.empty() && s_.outbox.front().type == e_.type && s_.outbox.front().data == e_.data) {
       s_.outbox.pop_front();
       return true;
     }
@@ -218,9 +219,9 @@ class Step {
       return;
     }
     PendingCall& call = *s_.find_call(open->call_id);
-    const ToolDefinition* tool = def_.find_tool(call.name);
+    const auto tool = def_.find_tool(call.name);
     set_status(SessionStatus::running);
-    if (tool != nullptr && tool->kind == ToolKind::ask_human) {
+    if (tool && tool->base->kind == ToolKind::ask_human) {
       complete_call(call, true, text);
     } else if (is_approval(text)) {
       call.stage = Stage::ready;
@@ -238,9 +239,9 @@ class Step {
     s_.tokens_in_turn += tokens_in + tokens_out;
     s_.tokens_in_total += tokens_in;
     s_.tokens_out_total += tokens_out;
-    if (def_.policies.max_tokens_per_turn && s_.tokens_in_turn > *def_.policies.max_tokens_per_turn) {
+    if (def_.policies().max_tokens_per_turn && s_.tokens_in_turn > *def_.policies().max_tokens_per_turn) {
       fail("budget exceeded: " + std::to_string(s_.tokens_in_turn) + " LLM tokens in turn " +
-           std::to_string(s_.turn) + " (max_tokens_per_turn=" + std::to_string(*def_.policies.max_tokens_per_turn) +
+           std::to_string(s_.turn) + " (max_tokens_per_turn=" + std::to_string(*def_.policies().max_tokens_per_turn) +
            ")");
       return;
     }
@@ -275,10 +276,10 @@ class Step {
       return pc;
     }
     seen_ids.push_back(pc.id);
-    const ToolDefinition* tool = def_.find_tool(pc.name);
-    if (tool == nullptr) {
+    const auto tool = def_.find_tool(pc.name);
+    if (!tool) {
       std::string known;
-      for (const auto& t : def_.tools) known += (known.empty() ? "" : ", ") + t.name;
+      for (const auto& t : def_.base().tools) known += (known.empty() ? "" : ", ") + t.name;
       pc.error = "unknown tool '" + pc.name + "' (available: " + (known.empty() ? "none" : known) + ")";
       return pc;
     }
@@ -287,7 +288,7 @@ class Step {
       pc.error = "arguments of " + pc.name + " are not valid JSON: " + truncate_for_prompt(pc.raw_arguments, 200);
       return pc;
     }
-    if (auto violation = validate_against_schema(tool->parameters, pc.arguments)) {
+    if (auto violation = validate_against_schema(*tool->parameters, pc.arguments)) {
       pc.error = "arguments of " + pc.name + " do not match its parameters: " + *violation;
     }
     return pc;
@@ -313,19 +314,19 @@ class Step {
       return;
     }
     s_.invalid_replies_in_turn = 0;
-    const int steps_max = def_.policies.max_steps_per_turn;
+    const int steps_max = def_.policies().max_steps_per_turn;
     if (s_.steps_in_turn + static_cast<int>(parsed.size()) > steps_max) {
       fail_steps_budget();
       return;
     }
     s_.calls.clear();
     for (auto& pc : parsed) {
-      const ToolDefinition& tool = *def_.find_tool(pc.name);
+      const EffectiveTool tool = *def_.find_tool(pc.name);
       PendingCall call;
       call.call_id = pc.id;
       call.name = pc.name;
       call.arguments = std::move(pc.arguments);
-      if (tool.kind == ToolKind::ask_human) {
+      if (tool.base->kind == ToolKind::ask_human) {
         call.stage = Stage::needs_answer;
       } else if (tool.requires_approval) {
         call.stage = Stage::needs_approval;
@@ -346,9 +347,9 @@ class Step {
                                                   : "error: " + pc.error;
       s_.messages.push_back({{"role", "tool"}, {"tool_call_id", pc.id}, {"content", result}});
     }
-    if (s_.invalid_replies_in_turn > def_.policies.max_invalid_replies) {
+    if (s_.invalid_replies_in_turn > def_.policies().max_invalid_replies) {
       fail("the model sent invalid tool calls " + std::to_string(s_.invalid_replies_in_turn) +
-           " times in a row (max_invalid_replies=" + std::to_string(def_.policies.max_invalid_replies) +
+           " times in a row (max_invalid_replies=" + std::to_string(def_.policies().max_invalid_replies) +
            "); last: " + first_error);
       return;
     }
@@ -356,8 +357,8 @@ class Step {
   }
 
   void request_call(PendingCall& call) {
-    const ToolDefinition* tool = def_.find_tool(call.name);
-    if (tool != nullptr && tool->kind == ToolKind::sleep) {
+    const auto tool = def_.find_tool(call.name);
+    if (tool && tool->base->kind == ToolKind::sleep) {
       const double seconds = call.arguments.value("seconds", 0.0);
       emit(EventType::TimerStarted,
            {{"call_id", call.call_id}, {"duration_ms", static_cast<std::int64_t>(std::llround(seconds * 1000.0))}});
@@ -448,7 +449,7 @@ class Step {
   // ---- budgets, status, emission ----------------------------------------------------------------
 
   void call_llm() {
-    if (s_.steps_in_turn + 1 > def_.policies.max_steps_per_turn) {
+    if (s_.steps_in_turn + 1 > def_.policies().max_steps_per_turn) {
       fail_steps_budget();
       return;
     }
@@ -457,7 +458,7 @@ class Step {
 
   void fail_steps_budget() {
     fail("budget exceeded: turn " + std::to_string(s_.turn) + " needs more than max_steps_per_turn=" +
-         std::to_string(def_.policies.max_steps_per_turn) + " steps (LLM calls + tool calls)");
+         std::to_string(def_.policies().max_steps_per_turn) + " steps (LLM calls + tool calls)");
   }
 
   // Turn time excludes waiting for a human and sleeping. Reaching the limit is over, as in the
@@ -466,7 +467,7 @@ class Step {
     std::int64_t paused = s_.paused_ms;
     if (s_.paused_since_ms != 0) paused += e_.time_ms - s_.paused_since_ms;
     const std::int64_t active_ms = e_.time_ms - s_.turn_started_ms - paused;
-    const auto limit_ms = def_.policies.turn_timeout.count();
+    const auto limit_ms = def_.policies().turn_timeout.count();
     if (active_ms < limit_ms) return false;
     fail("turn timeout: turn " + std::to_string(s_.turn) + " ran " + std::to_string(active_ms) +
          " ms, reaching turn_timeout=" + std::to_string(limit_ms) + " ms");
@@ -502,7 +503,9 @@ class Step {
 
   SessionState& s_;
   const Event& e_;
-  const AgentDefinition& def_;
+  // The definition with this session's patches applied. Made from the patches as they were
+  // before this event: a Marker changes nothing else in the step that records it.
+  EffectiveDefinition def_;
   Decision out_;
 };
 
@@ -514,16 +517,20 @@ Decision decide(SessionState& state, const Event& event, const AgentDefinition& 
 
 json llm_messages(const SessionState& state, const AgentDefinition& definition) {
   json messages = json::array();
-  messages.push_back({{"role", "system"}, {"content", definition.system}});
+  messages.push_back({{"role", "system"}, {"content", EffectiveDefinition(definition, state.patches).system()}});
   for (const auto& m : state.messages) messages.push_back(m);
   return messages;
 }
 
-json llm_tool_specs(const AgentDefinition& definition) {
+json llm_tool_specs(const AgentDefinition& definition) { return llm_tool_specs(SessionState{}, definition); }
+
+json llm_tool_specs(const SessionState& state, const AgentDefinition& definition) {
+  const EffectiveDefinition effective(definition, state.patches);
   json tools = json::array();
   for (const auto& t : definition.tools) {
+    const EffectiveTool tool = *effective.find_tool(t.name);
     tools.push_back({{"type", "function"},
-                     {"function", {{"name", t.name}, {"description", t.description}, {"parameters", t.parameters}}}});
+                     {"function", {{"name", t.name}, {"description", *tool.description}, {"parameters", *tool.parameters}}}});
   }
   return tools;
 }

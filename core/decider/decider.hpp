@@ -47,7 +47,10 @@ struct Decision {
 Decision decide(SessionState& state, const Event& event, const AgentDefinition& definition);
 
 // The model request for the current state: system prompt + transcript, tools as OpenAI specs.
+// Both apply the session's patches (state.patches; core/definition/effective_definition.hpp).
 nlohmann::json llm_messages(const SessionState& state, const AgentDefinition& definition);
+nlohmann::json llm_tool_specs(const SessionState& state, const AgentDefinition& definition);
+// The base definition's tools, for a session without patch markers.
 nlohmann::json llm_tool_specs(const AgentDefinition& definition);
 
 // True when an approval answer means yes ("y", "yes", "approve", "approved", "ok"; any case).

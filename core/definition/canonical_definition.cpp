@@ -2,6 +2,7 @@
 
 #include "core/definition/builtin_tools.hpp"
 #include "core/definition/definition_limits.hpp"
+#include "core/definition/definition_patches.hpp"
 #include "core/definition/object_reader.hpp"
 
 namespace agentrt {
@@ -175,29 +176,31 @@ json to_canonical_json(const AgentDefinition& def) {
   for (const auto& tool : def.tools) tools.push_back(tool_json(tool));
   const ModelConfig& m = def.model;
   const Policies& p = def.policies;
-  return {{"canonical_format", kCanonicalFormat},
-          {"name", def.name},
-          {"version", def.version},
-          {"system", def.system},
-          {"model",
-           {{"provider", m.provider},
-            {"name", m.name},
-            {"base_url", m.base_url},
-            {"api_key_env", m.api_key_env},
-            {"script", m.script},
-            {"temperature", optional_json(m.temperature)},
-            {"max_tokens", optional_json(m.max_tokens)},
-            {"timeout_ms", m.timeout.count()},
-            {"retry", retry_json(m.retry)}}},
-          {"policies",
-           {{"max_steps_per_turn", p.max_steps_per_turn},
-            {"turn_timeout_ms", p.turn_timeout.count()},
-            {"tool_timeout_ms", p.tool_timeout.count()},
-            {"retry", retry_json(p.retry)},
-            {"max_invalid_replies", p.max_invalid_replies},
-            {"max_tokens_per_turn", optional_json(p.max_tokens_per_turn)},
-            {"checkpoint_every", p.checkpoint_every}}},
-          {"tools", tools}};
+  json out = {{"canonical_format", kCanonicalFormat},
+              {"name", def.name},
+              {"version", def.version},
+              {"system", def.system},
+              {"model",
+               {{"provider", m.provider},
+                {"name", m.name},
+                {"base_url", m.base_url},
+                {"api_key_env", m.api_key_env},
+                {"script", m.script},
+                {"temperature", optional_json(m.temperature)},
+                {"max_tokens", optional_json(m.max_tokens)},
+                {"timeout_ms", m.timeout.count()},
+                {"retry", retry_json(m.retry)}}},
+              {"policies",
+               {{"max_steps_per_turn", p.max_steps_per_turn},
+                {"turn_timeout_ms", p.turn_timeout.count()},
+                {"tool_timeout_ms", p.tool_timeout.count()},
+                {"retry", retry_json(p.retry)},
+                {"max_invalid_replies", p.max_invalid_replies},
+                {"max_tokens_per_turn", optional_json(p.max_tokens_per_turn)},
+                {"checkpoint_every", p.checkpoint_every}}},
+              {"tools", tools}};
+  if (!def.patches.empty()) out["patches"] = patches_to_canonical(def.patches);
+  return out;
 }
 
 AgentDefinition read_canonical_fields(const json& canonical, Diagnostics& diag) {
@@ -207,7 +210,7 @@ AgentDefinition read_canonical_fields(const json& canonical, Diagnostics& diag) 
     return def;
   }
   const ObjectReader top(canonical, "", diag,
-                         {"canonical_format", "name", "version", "system", "model", "policies", "tools"});
+                         {"canonical_format", "name", "version", "system", "model", "policies", "tools", "patches"});
   if (top.integer("canonical_format", Need::required, kCanonicalFormat, kCanonicalFormat,
                   "format " + std::to_string(kCanonicalFormat) + " (written by this version of agentrt)")) {
     def.name = read_text(top, "name");
@@ -220,6 +223,7 @@ AgentDefinition read_canonical_fields(const json& canonical, Diagnostics& diag) 
         def.tools.push_back(read_tool((*tools)[i], child_path("tools", i), diag));
       }
     }
+    if (const json* patches = top.find("patches")) def.patches = read_canonical_patches(*patches, diag);
   }
   return def;
 }

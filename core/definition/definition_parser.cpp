@@ -2,13 +2,15 @@
 
 #include "core/definition/definition_limits.hpp"
 #include "core/definition/definition_normalise.hpp"
+#include "core/definition/definition_patches.hpp"
 
 namespace agentrt {
 namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string_view> kTopKeys = {"name", "version", "model", "system", "tools", "policies", "approval"};
+const std::vector<std::string_view> kTopKeys = {"name", "version", "model", "system", "tools", "policies", "approval",
+                                              "patches"};
 const std::vector<std::string_view> kModelKeys = {"provider", "name",        "base_url", "api_key_env", "script",
                                                   "temperature", "max_tokens", "timeout",  "retry"};
 const std::vector<std::string_view> kRetryKeys = {"attempts", "initial_backoff", "max_backoff", "multiplier"};
@@ -46,6 +48,7 @@ void apply_approval(const ObjectReader& top, std::vector<ToolDefinition>& tools)
   }
 }
 
+}  // namespace
 
 RetryPolicy parse_retry(const json& value, const std::string& path, Diagnostics& diag, RetryPolicy defaults) {
   if (!value.is_object()) {
@@ -67,6 +70,8 @@ RetryPolicy parse_retry(const json& value, const std::string& path, Diagnostics&
   }
   return policy;
 }
+
+namespace {
 
 ModelConfig parse_model(const ObjectReader& parent, const std::filesystem::path& base_dir) {
   ModelConfig model;
@@ -144,6 +149,7 @@ AgentDefinition parse_definition_fields(const json& root, const std::filesystem:
   def.policies = parse_policies(top);
   def.tools = parse_tools(top, def.policies, base_dir);
   apply_approval(top, def.tools);
+  def.patches = parse_patches(top, def);
   return def;
 }
 

@@ -22,6 +22,9 @@ AgentDefinition parse_definition_fields(const nlohmann::json& root, const std::f
 std::vector<ToolDefinition> parse_tools(const ObjectReader& parent, const Policies& policies,
                                         const std::filesystem::path& base_dir);
 
+// A retry mapping {attempts, initial_backoff, max_backoff, multiplier}; absent fields keep `defaults`.
+RetryPolicy parse_retry(const nlohmann::json& value, const std::string& path, Diagnostics& diag, RetryPolicy defaults);
+
 // `relative` resolved against `base_dir` and normalised ("a/../b" -> "b").
 std::string resolve_path(const std::filesystem::path& base_dir, const std::string& relative);
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <system_error>
 
+#include "core/definition/definition_patches.hpp"
 #include "core/definition/json_schema.hpp"
 
 namespace agentrt {
@@ -178,6 +179,7 @@ void validate_definition(const AgentDefinition& def, Diagnostics& diag, FileChec
   check_model(def.model, diag, files);
   check_retry(def.policies.retry, "policies.retry", diag);
   check_tools(def.tools, diag, files);
+  validate_patches(def, diag);
 }
 
 }  // namespace agentrt

@@ -69,6 +69,34 @@ struct Policies {
   int checkpoint_every = 50;                 // events between checkpoints
 };
 
+// A versioning patch (docs/versioning.md): overrides that apply only to sessions whose history
+// has a Marker{patch: id}, so a recorded history keeps the behaviour it was recorded with.
+// Values are resolved against the base definition at load; nullopt means "not overridden".
+struct ToolOverrides {
+  std::optional<bool> requires_approval;
+  std::optional<std::string> description;
+  std::optional<nlohmann::json> parameters;
+  std::optional<milliseconds> timeout;
+  std::optional<RetryPolicy> retry;
+};
+
+struct PolicyOverrides {
+  std::optional<int> max_steps_per_turn;
+  std::optional<milliseconds> turn_timeout;
+  std::optional<milliseconds> tool_timeout;
+  std::optional<RetryPolicy> retry;
+  std::optional<int> max_invalid_replies;
+  std::optional<long long> max_tokens_per_turn;
+  std::optional<int> checkpoint_every;
+};
+
+struct DefinitionPatch {
+  std::string id;                               // [a-z0-9-]+, unique within the definition
+  std::map<std::string, ToolOverrides> tools;   // by tool name
+  PolicyOverrides policies;
+  std::optional<std::string> system;
+};
+
 struct AgentDefinition {
   std::string name;
   int version = 1;
@@ -76,6 +104,7 @@ struct AgentDefinition {
   std::string system;
   std::vector<ToolDefinition> tools;
   Policies policies;
+  std::vector<DefinitionPatch> patches;      // in file order; a later patch wins on the same field
 
   std::string source_path;                   // file it was loaded from (for errors)
   std::string content_hash;                  // sha256 hex of the canonical JSON below

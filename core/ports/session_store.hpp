@@ -14,6 +14,15 @@
 //   it returns false for a duplicate and changes nothing.
 // - claim() makes the caller the session's owner: the epoch grows by one and is returned.
 //   Every later append by an older epoch is fenced.
+// - claim() is LeaseStore::take_over with an anonymous owner: it also clears the lease owner.
+// - reset() rewinds the history to `to_seq` in one all-or-nothing write, fenced like append:
+//   events to_seq+1..last move to a new archived branch (numbered 1, 2, ... per session; never
+//   deleted, readable with read_archived_branches()), the checkpoint is dropped if it is past
+//   to_seq, and `reset_event` (a SessionReset, seq to_seq + 1) is appended with
+//   data.archived_branch set by the store to the new branch's number, which is returned.
+//   Errc::invalid if to_seq < 1, to_seq >= last_seq, or the event is not a SessionReset at
+//   to_seq + 1; Errc::not_found / Errc::fenced as for append. Inbox messages consumed by
+//   archived events stay consumed (dedup is forever).
 // - Errors carry the session id and what was attempted; retryable/throttled for a busy
 //   database, fatal for a corrupt or unreadable one. Committed events are never lost.
 
@@ -40,10 +49,28 @@ struct AppendRequest {
   std::vector<MessageId> consumed_messages;   // inbox messages these events received
 };
 
+struct ResetRequest {
+  SessionId session;
+  LeaseEpoch epoch;                           // the caller's lease epoch: fenced like append
+  EventSeq to_seq;                            // keep events 1..to_seq
+  Event reset_event;                          // SessionReset at to_seq + 1 (archived_branch set by the store)
+  SessionStatus status = SessionStatus::idle; // the session's status after the reset
+  std::optional<std::int64_t> wake_at_ms;     // set when the state after to_seq is sleeping
+};
+
+// Events moved out of the live history by one reset(), in seq order.
+struct ArchivedBranch {
+  std::int64_t branch = 0;
+  std::vector<Event> events;
+};
+
 struct SessionQuery {
   std::optional<OrgId> org;
   std::optional<BotId> bot;
   std::optional<SessionStatus> status;
+  // Only sessions whose last event is older than this (updated_ms < updated_before_ms): "in
+  // their status since before T", e.g. `agentrt inspect sessions --waiting-longer-than 10m`.
+  std::optional<std::int64_t> updated_before_ms;
   std::size_t limit = 100;                    // newest first
 };
 
@@ -64,6 +91,11 @@ class SessionStore {
   // Events with seq > after, in order, at most `limit`.
   virtual boost::asio::awaitable<Result<std::vector<Event>>> read_events(SessionId id, EventSeq after,
                                                                          std::size_t limit) = 0;
+
+  // Returns the new archived branch's number (see the contract above).
+  virtual boost::asio::awaitable<Result<std::int64_t>> reset(ResetRequest request) = 0;
+  // Every archived branch of the session, oldest first.
+  virtual boost::asio::awaitable<Result<std::vector<ArchivedBranch>>> read_archived_branches(SessionId id) = 0;
 
   virtual boost::asio::awaitable<Result<void>> save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) = 0;
   virtual boost::asio::awaitable<Result<std::optional<Checkpoint>>> load_checkpoint(SessionId id) = 0;

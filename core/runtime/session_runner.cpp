@@ -37,6 +37,9 @@ SessionRunner::SessionRunner(RuntimePorts ports, SessionId session, const AgentD
       observer_(observer) {}
 
 asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
+  // Cancellation of run() (a failed heartbeat, a shutdown) is checked by hand so the cleanup
+  // below can still co_await: stop every operation, then return Errc::cancelled.
+  co_await asio::this_coro::throw_if_cancelled(false);
   wakeup_ = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor);
   auto loaded = co_await load();
   if (!loaded) co_return loaded.error();
@@ -55,6 +58,11 @@ asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
       continue;
     }
     auto result = co_await next_result();
+    const auto cancel_state = co_await asio::this_coro::cancellation_state;
+    if (cancel_state.cancelled() != asio::cancellation_type::none) {
+      status = Error{Errc::cancelled, "session " + session_.str() + ": run cancelled"};
+      break;
+    }
     if (internal_error_) {
       status = *internal_error_;
       break;
@@ -66,7 +74,11 @@ asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
   }
   co_await stop_operations();
   if (!status) co_return status.error();
-  co_return RunOutcome{state_};
+  // A named local, not `co_return RunOutcome{state_}`: GCC 12 can destroy a braced aggregate
+  // temporary twice in a coroutine.
+  RunOutcome outcome;
+  outcome.state = state_;
+  co_return outcome;
 }
 
 // Checkpoint + tail. An unreadable checkpoint is only an optimisation lost: replay everything.
@@ -166,7 +178,10 @@ asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs,
 
 asio::awaitable<Result<void>> SessionRunner::maybe_checkpoint() {
   if (state_.last_seq - checkpoint_seq_ < definition_.policies.checkpoint_every) co_return ok_result();
-  auto saved = co_await ports_.store->save_checkpoint(session_, epoch_, Checkpoint{EventSeq{state_.last_seq}, to_json(state_)});
+  // A named local, not a braced temporary in the co_await: GCC 12 destroys an aggregate
+  // temporary passed by value to a coroutine twice (double free of the state JSON).
+  Checkpoint checkpoint{EventSeq{state_.last_seq}, to_json(state_)};
+  auto saved = co_await ports_.store->save_checkpoint(session_, epoch_, std::move(checkpoint));
   if (!saved) {
     if (saved.error().code == Errc::fenced) co_return saved.error();
     spdlog::warn("session {}: checkpoint at seq {} not saved: {}", session_.str(), state_.last_seq, saved.error().to_string());
@@ -213,6 +228,9 @@ void SessionRunner::launch(std::string key, asio::awaitable<Command> op) {
 
 asio::awaitable<std::optional<Command>> SessionRunner::next_result() {
   while (results_.empty()) {
+    // Cancelled (a lost lease): return at once, also when the cancellation came while we were
+    // not waiting here; run() sees it and stops the operations.
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;
     const bool any_running = std::any_of(operations_.begin(), operations_.end(), [](const auto& op) { return !op.second->done; });
     if (!any_running) break;
     boost::system::error_code ec;

@@ -106,6 +106,26 @@ TEST_P(SessionStoreConformance, ListSessionsFiltersByOrgBotAndStatusNewestFirst)
   EXPECT_THAT(list(query(nullptr, nullptr, std::nullopt, 2)), ElementsAre("s-d", "s-c"));
 }
 
+TEST_P(SessionStoreConformance, ListSessionsFiltersByLastEventOlderThan) {
+  create(record("s-a", "org-1", "bot-1", 1'000));  // updated_ms 1'000
+  create(record("s-b", "org-1", "bot-1", 2'000));
+  create(record("s-c", "org-1", "bot-1", 3'000));
+  const auto epoch = claim("s-a");
+  ASSERT_TRUE(append("s-a", epoch, {event(2)}).ok());  // updated_ms becomes the event's 10'002
+
+  auto before = [](std::int64_t ms, std::size_t limit = 100) {
+    SessionQuery q;
+    q.updated_before_ms = ms;
+    q.limit = limit;
+    return q;
+  };
+  EXPECT_THAT(list(before(3'000)), ElementsAre("s-b"));
+  EXPECT_THAT(list(before(3'001)), ElementsAre("s-c", "s-b"));
+  EXPECT_THAT(list(before(20'000)), ElementsAre("s-c", "s-b", "s-a"));
+  EXPECT_THAT(list(before(20'000, 1)), ElementsAre("s-c"));  // the filter applies before the limit
+  EXPECT_THAT(list(before(1'000)), IsEmpty());
+}
+
 // --- append --------------------------------------------------------------------------------
 
 TEST_P(SessionStoreConformance, AppendContiguousEventsReadsBackInOrder) {
@@ -326,6 +346,93 @@ TEST_P(SessionStoreConformance, ConsumedMessagesAreAppliedAtomicallyWithTheEvent
   EXPECT_EQ(twice.error().code, Errc::conflict);
   EXPECT_THAT(twice.error().message, HasSubstr("m-1"));
   EXPECT_THAT(seqs("s-1"), ElementsAre(1, 2, 3));
+}
+
+// --- reset (rewind with an archived branch) ------------------------------------------------
+
+inline ResetRequest reset_request(const std::string& id, LeaseEpoch epoch, std::int64_t to_seq,
+                                  SessionStatus status = SessionStatus::idle) {
+  Event event{EventSeq{to_seq + 1}, EventType::SessionReset, 90'000,
+              nlohmann::json{{"to_seq", to_seq}, {"by", "alice"}, {"reason", "bad tool output"}}};
+  return ResetRequest{SessionId{id}, epoch, EventSeq{to_seq}, std::move(event), status, std::nullopt};
+}
+
+TEST_P(SessionStoreConformance, ResetArchivesTheTailAndAppendsTheResetEvent) {
+  create(record("s-1"));
+  const auto epoch = claim("s-1");
+  ASSERT_TRUE(append("s-1", epoch, events(2, 5), {}, SessionStatus::failed).ok());
+  ASSERT_TRUE(run_awaitable(store().save_checkpoint(SessionId{"s-1"}, epoch, Checkpoint{EventSeq{4}, {{"v", 4}}})).ok());
+
+  auto branch = run_awaitable(store().reset(reset_request("s-1", epoch, 2, SessionStatus::running)));
+  ASSERT_TRUE(branch.ok()) << branch.error().to_string();
+  EXPECT_EQ(*branch, 1);
+  const auto history = read("s-1");
+  ASSERT_EQ(history.size(), 3U);
+  EXPECT_EQ(history[1].data, event(2).data);
+  EXPECT_EQ(history[2].seq, EventSeq{3});
+  EXPECT_EQ(history[2].type, EventType::SessionReset);
+  EXPECT_EQ(history[2].data.value("archived_branch", 0), 1);
+  EXPECT_EQ(history[2].data.value("by", ""), "alice");
+  const auto after = get("s-1");
+  EXPECT_EQ(after.last_seq, EventSeq{3});
+  EXPECT_EQ(after.status, SessionStatus::running);
+  auto checkpoint = run_awaitable(store().load_checkpoint(SessionId{"s-1"}));
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_FALSE(checkpoint->has_value());  // it was past the reset point
+
+  auto branches = run_awaitable(store().read_archived_branches(SessionId{"s-1"}));
+  ASSERT_TRUE(branches.ok()) << branches.error().to_string();
+  ASSERT_EQ(branches->size(), 1U);
+  EXPECT_EQ(branches->front().branch, 1);
+  std::vector<std::int64_t> archived;
+  for (const auto& e : branches->front().events) archived.push_back(e.seq.value);
+  EXPECT_THAT(archived, ElementsAre(3, 4, 5));
+  EXPECT_EQ(branches->front().events[0].data, event(3).data);
+
+  // The history continues after the reset, and a second reset makes branch 2.
+  ASSERT_TRUE(append("s-1", epoch, events(4, 6)).ok());
+  auto second = run_awaitable(store().reset(reset_request("s-1", epoch, 3)));
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(*second, 2);
+  EXPECT_THAT(seqs("s-1"), ElementsAre(1, 2, 3, 4));
+  branches = run_awaitable(store().read_archived_branches(SessionId{"s-1"}));
+  ASSERT_TRUE(branches.ok());
+  ASSERT_EQ(branches->size(), 2U);
+  EXPECT_EQ(branches->back().branch, 2);
+  EXPECT_EQ(branches->back().events.size(), 3U);
+}
+
+TEST_P(SessionStoreConformance, ResetRejectsBadPointsStaleEpochsAndUnknownSessions) {
+  create(record("s-1"));
+  const auto epoch = claim("s-1");
+  ASSERT_TRUE(append("s-1", epoch, events(2, 4)).ok());
+  for (const std::int64_t to : {0, 4, 9, -1}) {
+    auto bad = run_awaitable(store().reset(reset_request("s-1", epoch, to)));
+    ASSERT_FALSE(bad.ok()) << "to_seq " << to;
+    EXPECT_EQ(bad.error().code, Errc::invalid) << bad.error().to_string();
+    EXPECT_THAT(bad.error().message, HasSubstr("s-1"));
+  }
+  auto wrong_event = reset_request("s-1", epoch, 2);
+  wrong_event.reset_event.seq = EventSeq{5};
+  auto bad_seq = run_awaitable(store().reset(std::move(wrong_event)));
+  ASSERT_FALSE(bad_seq.ok());
+  EXPECT_EQ(bad_seq.error().code, Errc::invalid);
+
+  const auto newer = claim("s-1");
+  auto stale = run_awaitable(store().reset(reset_request("s-1", epoch, 2)));
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, Errc::fenced);
+  auto ghost = run_awaitable(store().reset(reset_request("s-ghost", newer, 2)));
+  ASSERT_FALSE(ghost.ok());
+  EXPECT_EQ(ghost.error().code, Errc::not_found);
+  auto ghost_branches = run_awaitable(store().read_archived_branches(SessionId{"s-ghost"}));
+  ASSERT_FALSE(ghost_branches.ok());
+  EXPECT_EQ(ghost_branches.error().code, Errc::not_found);
+
+  EXPECT_THAT(seqs("s-1"), ElementsAre(1, 2, 3, 4));  // nothing changed
+  auto branches = run_awaitable(store().read_archived_branches(SessionId{"s-1"}));
+  ASSERT_TRUE(branches.ok());
+  EXPECT_THAT(*branches, IsEmpty());
 }
 
 }  // namespace agentrt::conformance
