@@ -22,6 +22,7 @@
 
 #include "backends/memory/memory_session_store.hpp"
 #include "core/definition/builtin_tools.hpp"
+#include "core/ports/conformance/session_store_fixture.hpp"
 #include "core/runtime/session_runner.hpp"
 #include "tests/runtime/runner_fakes.hpp"
 
@@ -29,18 +30,11 @@ namespace agentrt::testing {
 
 using json = nlohmann::json;
 
-// Runs one awaitable to completion on a fresh io_context (rethrows what it threw).
+// Runs one awaitable to completion on a fresh io_context (rethrows what it threw): the
+// conformance suites' helper, under the name these tests use.
 template <class T>
 T run_sync(boost::asio::awaitable<T> op) {
-  boost::asio::io_context ctx;
-  std::optional<T> out;
-  std::exception_ptr failure;
-  boost::asio::co_spawn(
-      ctx, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(op)); },
-      [&](std::exception_ptr e) { failure = e; });
-  ctx.run();
-  if (failure) std::rethrow_exception(failure);
-  return std::move(*out);
+  return conformance::run_awaitable(std::move(op));
 }
 
 inline ToolDefinition http_tool(const std::string& name) {
