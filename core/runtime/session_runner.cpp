@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/definition/effective_definition.hpp"
 #include "core/runtime/with_timeout.hpp"
 
 namespace agentrt {
@@ -177,7 +178,8 @@ asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs,
 }
 
 asio::awaitable<Result<void>> SessionRunner::maybe_checkpoint() {
-  if (state_.last_seq - checkpoint_seq_ < definition_.policies.checkpoint_every) co_return ok_result();
+  const auto checkpoint_every = EffectiveDefinition(definition_, state_.patches).policies().checkpoint_every;
+  if (state_.last_seq - checkpoint_seq_ < checkpoint_every) co_return ok_result();
   // A named local, not a braced temporary in the co_await: GCC 12 destroys an aggregate
   // temporary passed by value to a coroutine twice (double free of the state JSON).
   Checkpoint checkpoint{EventSeq{state_.last_seq}, to_json(state_)};
@@ -264,7 +266,7 @@ asio::awaitable<Command> SessionRunner::call_llm(std::int64_t request_seq) {
   request.model = &definition_.model;
   request.api_key = options_.api_key;
   request.messages = llm_messages(state_, definition_);
-  request.tools = llm_tool_specs(definition_);
+  request.tools = llm_tool_specs(state_, definition_);  // the session's patches apply
   request.idempotency_key = idempotency_key(session_, request_seq);
   TokenSink sink = [this](std::string_view text) {
     if (observer_ != nullptr) observer_->on_token(session_, text);
@@ -287,13 +289,16 @@ asio::awaitable<Command> SessionRunner::call_tool(PendingCall call) {
   auto failed = [&](std::string error, int attempts) {
     return Command{EventType::ToolFailed, {{"call_id", call.call_id}, {"error", std::move(error)}, {"attempts", attempts}}};
   };
-  const ToolDefinition* tool = definition_.find_tool(call.name);
+  // The tool as this session sees it (its patches may change timeout and retries). A local of
+  // the coroutine frame, so it outlives the run below that points at it.
+  const auto effective = EffectiveDefinition(definition_, state_.patches).find_tool(call.name);
   ToolRunner* runner = nullptr;
-  if (tool != nullptr && tool->kind == ToolKind::http) runner = ports_.http_tools;
-  if (tool != nullptr && tool->kind == ToolKind::command) runner = ports_.command_tools;
+  if (effective && effective->base->kind == ToolKind::http) runner = ports_.http_tools;
+  if (effective && effective->base->kind == ToolKind::command) runner = ports_.command_tools;
   if (runner == nullptr) co_return failed("tool " + call.name + " cannot be run by this runtime", 0);
+  const ToolDefinition tool = effective->to_definition();
 
-  ToolInvocation invocation{tool, call.arguments, idempotency_key(session_, call.request_seq)};
+  ToolInvocation invocation{&tool, call.arguments, idempotency_key(session_, call.request_seq)};
   auto result = co_await with_timeout(runner->run(std::move(invocation)), turn_time_left(), "tool " + call.name);
   if (!result) co_return failed(result.error().to_string(), 0);
   if (!result->ok) co_return failed(result->output, result->attempts);
@@ -317,7 +322,8 @@ std::chrono::milliseconds SessionRunner::turn_time_left() const {
   std::int64_t paused = state_.paused_ms;
   if (state_.paused_since_ms != 0) paused += now_ms - state_.paused_since_ms;
   const auto active_ms = now_ms - state_.turn_started_ms - paused;
-  return std::chrono::milliseconds(definition_.policies.turn_timeout.count() - active_ms);
+  const auto turn_timeout = EffectiveDefinition(definition_, state_.patches).policies().turn_timeout;
+  return std::chrono::milliseconds(turn_timeout.count() - active_ms);
 }
 
 std::optional<std::int64_t> SessionRunner::wake_at() const {

@@ -96,6 +96,8 @@ struct RecordedToolCall {
   std::string tool;
   nlohmann::json arguments;
   std::string idempotency_key;
+  std::chrono::milliseconds timeout{0};  // the per-attempt timeout the runner passed
+  int attempts = 0;                      // its retry policy's total tries
 };
 
 class FakeToolRunner final : public ToolRunner {
@@ -105,7 +107,8 @@ class FakeToolRunner final : public ToolRunner {
 
   boost::asio::awaitable<Result<ToolResult>> run(ToolInvocation invocation) override {
     const std::string name = invocation.tool->name;
-    calls.push_back({name, invocation.arguments, invocation.idempotency_key});
+    calls.push_back({name, invocation.arguments, invocation.idempotency_key, invocation.tool->timeout,
+                     invocation.tool->retry.attempts});
     ++in_flight;
     max_in_flight = std::max(max_in_flight, in_flight);
     if (on_call) co_await on_call(name);
