@@ -7,6 +7,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/inspect_views.hpp"
 #include "core/inspect/excerpt.hpp"
+#include "core/inspect/history_fold.hpp"
+#include "core/inspect/session_why.hpp"
 #include "core/inspect/session_list.hpp"
 #include "core/inspect/session_report.hpp"
 
@@ -38,6 +40,41 @@ asio::awaitable<Result<SessionListRow>> list_row(InspectReader& reader, SessionR
   co_return row;
 }
 
+// The tool calls a running session has in flight, as recovery would see them: its checkpoint
+// plus the events after it (not the whole history: --stuck scans every running session). A
+// ToolRequested older than the checkpoint is read by its seq for its start time.
+asio::awaitable<Result<std::vector<ToolInFlight>>> tools_in_flight(InspectReader& reader, const SessionRecord& record,
+                                                                   const AgentDefinition& definition) {
+  SessionState from;
+  auto checkpoint = co_await reader.checkpoint(record.id);
+  if (!checkpoint) co_return checkpoint.error();
+  if (checkpoint->has_value()) {
+    try {
+      from = session_state_from_json((*checkpoint)->state);
+    } catch (const nlohmann::json::exception&) {
+      from = SessionState{};  // unreadable: fold the whole history instead, as recovery does
+    }
+  }
+  auto tail = co_await reader.events_after(record.id, from.last_seq);
+  if (!tail) co_return tail.error();
+  HistoryFolder folder(definition, std::move(from));
+  for (const auto& e : *tail) folder.add(e);
+  std::vector<ToolInFlight> tools;
+  for (const auto& call : folder.state().calls) {
+    if (call.stage != PendingCall::Stage::running) continue;
+    std::int64_t since_ms = 0;
+    if (const auto* requested = find_event(*tail, call.request_seq)) {
+      since_ms = requested->time_ms;
+    } else {
+      auto older = co_await reader.event_at(record.id, call.request_seq);
+      if (!older) co_return older.error();
+      if (older->has_value()) since_ms = (*older)->time_ms;
+    }
+    tools.push_back(tool_in_flight(call, since_ms, folder.state(), &definition));
+  }
+  co_return tools;
+}
+
 // What diagnose_stuck needs beyond the record: lease, inbox, and (running) the calls in flight.
 asio::awaitable<Result<StuckFacts>> stuck_facts(InspectReader& reader, const SessionRecord& record, std::int64_t now_ms) {
   StuckFacts facts;
@@ -55,12 +92,11 @@ asio::awaitable<Result<StuckFacts>> stuck_facts(InspectReader& reader, const Ses
   if (record.status == SessionStatus::running) {
     auto pinned = co_await reader.definition(record.definition_hash);
     if (!pinned) co_return pinned.error();
-    auto events = co_await reader.events_after(record.id, 0);
-    if (!events) co_return events.error();
-    SessionInspector inspector((*pinned)->definition, (*pinned)->error);
-    inspector.add_events(*events);
-    SessionInspector::Live live{record, {}, facts.lease, facts.owner};
-    facts.tools = inspector.report(live, now_ms, {}, reader.db_path()).why.tools;
+    if ((*pinned)->definition) {  // without it no tool has a budget to be judged by
+      auto tools = co_await tools_in_flight(reader, record, *(*pinned)->definition);
+      if (!tools) co_return tools.error();
+      facts.tools = std::move(tools.value());
+    }
   }
   co_return facts;
 }

@@ -49,11 +49,19 @@ asio::awaitable<Result<std::vector<Event>>> InspectReader::events_after(const Se
 }
 
 asio::awaitable<Result<std::optional<Event>>> InspectReader::last_event(const SessionRecord& record) {
-  if (record.last_seq.value <= 0) co_return std::optional<Event>{};
-  auto page = co_await stores_.sessions->read_events(record.id, EventSeq{record.last_seq.value - 1}, 1);
+  co_return co_await event_at(record.id, record.last_seq.value);
+}
+
+asio::awaitable<Result<std::optional<Event>>> InspectReader::event_at(const SessionId& id, std::int64_t seq) {
+  if (seq <= 0) co_return std::optional<Event>{};
+  auto page = co_await stores_.sessions->read_events(id, EventSeq{seq - 1}, 1);
   if (!page) co_return page.error();
-  if (page->empty()) co_return std::optional<Event>{};
+  if (page->empty() || page->front().seq.value != seq) co_return std::optional<Event>{};
   co_return std::optional<Event>{std::move(page->front())};
+}
+
+asio::awaitable<Result<std::optional<Checkpoint>>> InspectReader::checkpoint(const SessionId& id) {
+  co_return co_await stores_.sessions->load_checkpoint(id);
 }
 
 asio::awaitable<Result<std::vector<InboxMessage>>> InspectReader::pending(const SessionId& id) {

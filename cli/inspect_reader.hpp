@@ -37,6 +37,10 @@ class InspectReader {
   // Every event after `after`, in order (read in pages).
   boost::asio::awaitable<Result<std::vector<Event>>> events_after(const SessionId& id, std::int64_t after);
   boost::asio::awaitable<Result<std::optional<Event>>> last_event(const SessionRecord& record);
+  // The event with this seq; nullopt when the history has none.
+  boost::asio::awaitable<Result<std::optional<Event>>> event_at(const SessionId& id, std::int64_t seq);
+  // The session's newest checkpoint, if it has one (running sessions: fold it + the tail).
+  boost::asio::awaitable<Result<std::optional<Checkpoint>>> checkpoint(const SessionId& id);
   boost::asio::awaitable<Result<std::vector<InboxMessage>>> pending(const SessionId& id);
   // The lease and its owner's liveness, judged now.
   struct LeaseView {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/decider/session_state.hpp"
@@ -18,6 +19,10 @@ class HistoryFolder {
  public:
   // `definition` (the session's pinned one) must outlive the folder.
   explicit HistoryFolder(const AgentDefinition& definition) : definition_(definition) {}
+  // Continues from a checkpoint's state (the next event to add is state.last_seq + 1), as
+  // recovery does: a running session is judged without reading its whole history.
+  HistoryFolder(const AgentDefinition& definition, SessionState from_checkpoint)
+      : definition_(definition), state_(std::move(from_checkpoint)) {}
 
   // Applies one event. After the first problem (a gap, a divergence from this build's decider,
   // an event the decider cannot read) folding stops and problem() says why.

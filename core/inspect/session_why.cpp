@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/definition/effective_definition.hpp"
 #include "core/inspect/excerpt.hpp"
 #include "core/inspect/history_fold.hpp"
 #include "core/inspect/redaction.hpp"
@@ -32,17 +33,6 @@ std::optional<LastError> find_last_error(const std::vector<Event>& events) {
                      one_line(redact_text(text), 300)};
   }
   return std::nullopt;
-}
-
-ToolInFlight tool_in_flight(const PendingCall& call, const std::vector<Event>& events, const AgentDefinition* definition) {
-  ToolInFlight t{call.call_id, call.name, call.request_seq, 0, 0, 1, 0};
-  if (const auto* requested = find_event(events, call.request_seq)) t.since_ms = requested->time_ms;
-  if (const auto* tool = definition != nullptr ? definition->find_tool(call.name) : nullptr) {
-    t.timeout_ms = tool->timeout.count();
-    t.attempts = std::max(tool->retry.attempts, 1);
-    t.budget_ms = tool_call_budget_ms(*tool);
-  }
-  return t;
 }
 
 std::string tools_clause(const std::vector<ToolInFlight>& tools, std::int64_t now_ms) {
@@ -127,6 +117,20 @@ std::string summary_for(SessionStatus status, std::int64_t since_ms, const Sessi
 
 }  // namespace
 
+ToolInFlight tool_in_flight(const PendingCall& call, std::int64_t since_ms, const SessionState& state,
+                            const AgentDefinition* definition) {
+  ToolInFlight t{call.call_id, call.name, call.request_seq, since_ms, 0, 1, 0};
+  if (definition == nullptr) return t;
+  // The tool as this session runs it: a patch of its history may change timeout and retries.
+  const auto effective = EffectiveDefinition(*definition, state.patches).find_tool(call.name);
+  if (!effective) return t;
+  const ToolDefinition tool = effective->to_definition();
+  t.timeout_ms = tool.timeout.count();
+  t.attempts = std::max(tool.retry.attempts, 1);
+  t.budget_ms = tool_call_budget_ms(tool);
+  return t;
+}
+
 std::int64_t tool_call_budget_ms(const ToolDefinition& tool) {
   const int attempts = std::max(tool.retry.attempts, 1);
   std::int64_t budget = tool.timeout.count() * attempts;
@@ -149,7 +153,10 @@ SessionWhy explain_session(SessionStatus status, std::int64_t status_since_ms, c
       why.llm = llm;
     }
     for (const auto& call : state.calls) {
-      if (call.stage == Stage::running) why.tools.push_back(tool_in_flight(call, events, definition));
+      if (call.stage == Stage::running) {
+        const auto* requested = find_event(events, call.request_seq);
+        why.tools.push_back(tool_in_flight(call, requested != nullptr ? requested->time_ms : 0, state, definition));
+      }
       if (call.stage == Stage::sleeping) {
         const auto* started = newest_for_call(events, EventType::TimerStarted, call.call_id);
         why.timers.push_back(TimerWait{call.call_id, started != nullptr ? started->seq.value : 0, call.due_ms});

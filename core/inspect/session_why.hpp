@@ -65,6 +65,12 @@ struct SessionWhy {
   nlohmann::json cancellation;  // cancelled sessions: the SessionCancelled data; else null
 };
 
+// A running call as inspect shows it, judged by the tool as this session sees it (base
+// definition + the session's patches); `since_ms` is its ToolRequested time. `definition` may
+// be null (then no timeout or budget).
+ToolInFlight tool_in_flight(const PendingCall& call, std::int64_t since_ms, const SessionState& state,
+                            const AgentDefinition* definition);
+
 // Longest time a call of `tool` can take: timeout x attempts + every backoff at its maximum.
 std::int64_t tool_call_budget_ms(const ToolDefinition& tool);
 

@@ -79,6 +79,17 @@ class InspectTestCase(E2ETestCase):
         return subprocess.run([self.bin, *argv[1:], "--json"], capture_output=True, text=True, timeout=60,
                               stdin=subprocess.DEVNULL, cwd=str(self.dir), env=plain_env())
 
+    def checkpoint_and_tool_request_seqs(self, session: str) -> tuple[int, int]:
+        """The seq of the session's checkpoint and of its (one) ToolRequested; 0 when absent."""
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            checkpoint = con.execute("SELECT seq FROM checkpoints WHERE session_id = ?", (session,)).fetchone()
+            requested = con.execute("SELECT seq FROM events WHERE session_id = ? AND type = 'ToolRequested'",
+                                    (session,)).fetchone()
+        finally:
+            con.close()
+        return (checkpoint[0] if checkpoint else 0, requested[0] if requested else 0)
+
     def enqueue_behind_agentrts_back(self, session: str, message_id: str, text: str, age_s: float = 0.0) -> None:
         """An inbox row written by another process with no runner to drain it."""
         con = sqlite3.connect(self.db, timeout=10)
@@ -148,6 +159,36 @@ class StuckDiagnosisTest(InspectTestCase):
         self.assertIsNone(self.inspect_json(session)["stuck"], "the default grace is 5s")
         # With the default 5s grace it is not stuck yet.
         self.assertNotIn(session, self.stuck())
+        proc.kill9()
+        proc.finish(10)
+
+    def test_tool_budget_is_the_patched_one_and_judged_from_the_checkpoint(self) -> None:
+        """A patch shortens the tool's timeout: the new session carries its Marker, so both the
+        runtime and --stuck use 1s, not the base 60s. checkpoint_every 2 puts the ToolRequested
+        behind a checkpoint, so --stuck folds checkpoint + tail and reads that one event by seq."""
+        tools = self.start_tools(delay=30.0)
+        doc = definition(llm_url=self.llm.base_url, tools=[effect_tool(tools.base_url, timeout="60s", retries=0)],
+                         policies={"checkpoint_every": 2})
+        doc["patches"] = [{"id": "short-effect", "tools": {"effect": {"timeout": "1s"}}}]
+        proc, session = self.start_run(self.write_definition(doc), "effects 1 par 1")
+        self.wait_for_event(proc, "ToolRequested")
+        # The checkpoint is written right after the batch with the ToolRequested is committed.
+        deadline = time.monotonic() + 10
+        while True:
+            checkpoint_seq, requested_seq = self.checkpoint_and_tool_request_seqs(session)
+            if checkpoint_seq >= requested_seq > 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertGreaterEqual(checkpoint_seq, requested_seq, "the ToolRequested is behind the checkpoint")
+        os.kill(proc.popen.pid, signal.SIGSTOP)
+        self.addCleanup(lambda: proc.popen.poll() is None and os.kill(proc.popen.pid, signal.SIGCONT))
+        time.sleep(1.8)
+        rows = self.stuck("--grace", "500ms")
+        self.assertIn(session, rows)
+        self.assertEqual(rows[session]["kind"], "tool_timeout", rows[session])
+        self.assertIn("past its budget of 1.0s (timeout 1.0s x 1 attempts + backoff)", rows[session]["diagnosis"])
+        [call] = self.inspect_json(session, "--grace", "500ms")["why"]["tools_in_flight"]
+        self.assertEqual(call["timeout_ms"], 1000)
         proc.kill9()
         proc.finish(10)
 
