@@ -51,6 +51,13 @@ asio::awaitable<Result<Lease>> MemoryLeaseStore::get(SessionId session) {
   co_return store_.sessions_.get_lease(session);
 }
 
+asio::awaitable<Result<std::vector<RunnableSession>>> MemoryLeaseStore::find_runnable(std::int64_t now_ms,
+                                                                                      std::size_t limit) {
+  co_await yield_to_caller();
+  std::scoped_lock lock(store_.mutex_);
+  co_return store_.sessions_.find_runnable(now_ms, limit);
+}
+
 std::unique_ptr<LeaseStore> make_memory_lease_store(MemorySessionStore& store) {
   return std::make_unique<MemoryLeaseStore>(store);
 }

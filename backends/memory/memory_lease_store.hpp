@@ -27,6 +27,8 @@ class MemoryLeaseStore final : public LeaseStore {
   boost::asio::awaitable<Result<Lease>> take_over(SessionId session, std::string owner, std::chrono::milliseconds ttl,
                                                   std::int64_t now_ms) override;
   boost::asio::awaitable<Result<Lease>> get(SessionId session) override;
+  boost::asio::awaitable<Result<std::vector<RunnableSession>>> find_runnable(std::int64_t now_ms,
+                                                                             std::size_t limit) override;
 
  private:
   MemorySessionStore& store_;

@@ -64,6 +64,29 @@ Lease MemorySessions::current_lease(const SessionData& session) {
   return lease;
 }
 
+std::vector<RunnableSession> MemorySessions::find_runnable(std::int64_t now_ms, std::size_t limit) const {
+  std::vector<RunnableSession> runnable;
+  for (const auto& [id, session] : sessions_) {
+    const auto& record = session.record;
+    if (is_terminal(record.status)) continue;
+    const auto lease = current_lease(session);
+    if (!lease.owner.empty() && lease.expires_ms > now_ms) continue;
+    std::optional<RunnableReason> reason;
+    if (record.status == SessionStatus::running) reason = RunnableReason::interrupted;
+    if (record.status == SessionStatus::sleeping && record.wake_at_ms && *record.wake_at_ms <= now_ms) {
+      reason = RunnableReason::timer_due;
+    }
+    const bool pending = std::any_of(session.inbox.begin(), session.inbox.end(),
+                                     [](const InboxEntry& entry) { return !entry.consumed_seq; });
+    if (!reason && pending) reason = RunnableReason::inbox;
+    if (reason) runnable.push_back(RunnableSession{id, record.org, record.bot, *reason, record.updated_ms});
+  }
+  std::stable_sort(runnable.begin(), runnable.end(),
+                   [](const RunnableSession& a, const RunnableSession& b) { return a.since_ms < b.since_ms; });
+  if (runnable.size() > limit) runnable.resize(limit);
+  return runnable;
+}
+
 Result<std::int64_t> MemorySessions::reset(ResetRequest request) {
   auto* session = find(request.session);
   if (session == nullptr) return not_found("reset", request.session);

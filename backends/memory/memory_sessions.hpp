@@ -51,6 +51,7 @@ class MemorySessions {
   Result<Lease> take_over_lease(const SessionId& id, const std::string& owner, std::chrono::milliseconds ttl,
                                 std::int64_t now_ms);
   [[nodiscard]] Result<Lease> get_lease(const SessionId& id) const;
+  [[nodiscard]] std::vector<RunnableSession> find_runnable(std::int64_t now_ms, std::size_t limit) const;
 
  private:
   struct InboxEntry {

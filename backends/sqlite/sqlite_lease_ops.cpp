@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "backends/sqlite/sqlite_errors.hpp"
+#include "backends/sqlite/sqlite_session_ops.hpp"
 
 namespace agentrt::sqlite {
 namespace {
@@ -122,6 +123,33 @@ Result<Lease> take_over_lease(SqliteDb& db, const LeaseChange& change) {
   if (!taken) return taken.error();
   if (!*taken) return session_not_found_error("take over lease", change.session);
   return std::move(**taken);
+}
+
+Result<std::vector<RunnableSession>> select_runnable(SqliteDb& db, std::int64_t now_ms, std::size_t limit) {
+  // The inbox test uses the partial index inbox_pending; the status list keeps terminal sessions
+  // (most rows, over time) out of the scan through sessions_by_status.
+  auto stmt = db.prepare(
+      "SELECT id, org, bot, status, updated_ms FROM sessions s "
+      "WHERE status IN ('running', 'sleeping', 'idle', 'waiting_for_input') "
+      "AND (lease_owner IS NULL OR lease_owner = '' OR lease_expires_ms <= ?1) "
+      "AND (status = 'running' OR (status = 'sleeping' AND wake_at_ms <= ?1) "
+      "     OR EXISTS (SELECT 1 FROM inbox i WHERE i.session_id = s.id AND i.consumed_seq IS NULL)) "
+      "ORDER BY updated_ms ASC, rowid ASC LIMIT ?2",
+      "find runnable sessions");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, now_ms).bind(2, sql_limit(limit));
+  std::vector<RunnableSession> runnable;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return row.error();
+    if (!*row) return runnable;
+    RunnableSession r{SessionId{stmt->column_text(0)}, OrgId{stmt->column_text(1)}, BotId{stmt->column_text(2)},
+                      RunnableReason::inbox, stmt->column_int(4)};
+    const auto status = stmt->column_text(3);
+    if (status == "running") r.reason = RunnableReason::interrupted;
+    if (status == "sleeping") r.reason = RunnableReason::timer_due;
+    runnable.push_back(std::move(r));
+  }
 }
 
 }  // namespace agentrt::sqlite

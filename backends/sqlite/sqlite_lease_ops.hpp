@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "backends/sqlite/sqlite_db.hpp"
 #include "core/model/error.hpp"
@@ -27,5 +28,7 @@ Result<Lease> renew_lease(SqliteDb& db, const LeaseChange& change);
 Result<void> release_lease(SqliteDb& db, const LeaseChange& change);
 Result<Lease> take_over_lease(SqliteDb& db, const LeaseChange& change);
 Result<Lease> select_lease(SqliteDb& db, const SessionId& id);
+// LeaseStore::find_runnable: a read.
+Result<std::vector<RunnableSession>> select_runnable(SqliteDb& db, std::int64_t now_ms, std::size_t limit);
 
 }  // namespace agentrt::sqlite

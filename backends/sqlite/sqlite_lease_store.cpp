@@ -71,4 +71,9 @@ awaitable<Result<Lease>> SqliteLeaseStore::get(SessionId session) {
                         [id = std::move(session)](SqliteDb& db) { return sqlite::select_lease(db, id); });
 }
 
+awaitable<Result<std::vector<RunnableSession>>> SqliteLeaseStore::find_runnable(std::int64_t now_ms, std::size_t limit) {
+  return run_job<std::vector<RunnableSession>>(writer_, JobKind::read, "find runnable sessions",
+                                               [now_ms, limit](SqliteDb& db) { return sqlite::select_runnable(db, now_ms, limit); });
+}
+
 }  // namespace agentrt

@@ -12,6 +12,7 @@ namespace {
 
 using conformance::LeaseStoreBackend;
 using conformance::LeaseStoreConformance;
+using conformance::LeaseStoreRunnable;
 using conformance::LeaseStoreUnderTest;
 using conformance::run_awaitable;
 using sqlite::testing::open_or_fail;
@@ -20,15 +21,18 @@ using sqlite::testing::TempDir;
 using sqlite::testing::TempFileSessionStore;
 using ::testing::HasSubstr;
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, LeaseStoreConformance,
-                         ::testing::Values(LeaseStoreBackend{"Sqlite",
-                                                             []() {
-                                                               auto store = std::make_unique<TempFileSessionStore>();
-                                                               if (!store->opened()) return LeaseStoreUnderTest{};
-                                                               auto leases = store->lease_store();
-                                                               return LeaseStoreUnderTest{std::move(store),
-                                                                                          std::move(leases)};
-                                                             }}),
+LeaseStoreBackend sqlite_backend() {
+  return LeaseStoreBackend{"Sqlite", []() {
+                             auto store = std::make_unique<TempFileSessionStore>();
+                             if (!store->opened()) return LeaseStoreUnderTest{};
+                             auto leases = store->lease_store();
+                             return LeaseStoreUnderTest{std::move(store), std::move(leases)};
+                           }};
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, LeaseStoreConformance, ::testing::Values(sqlite_backend()),
+                         conformance::lease_store_backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, LeaseStoreRunnable, ::testing::Values(sqlite_backend()),
                          conformance::lease_store_backend_name);
 
 constexpr std::chrono::milliseconds kTtl{15'000};

@@ -19,12 +19,20 @@
 // - take_over(): becomes the owner whatever the current lease (epoch + 1). For operators and
 //   for `agentrt run --session`, where a person asked for it explicitly.
 // - get(): the current lease; owner empty when nobody holds it.
+// - find_runnable(): sessions that need a worker and have none: not terminal, lease free or
+//   expired, and (a) status running (a turn was interrupted: its owner died, stalled or let go
+//   mid-turn), or (b) sleeping with wake_at_ms <= now_ms, or (c) a pending inbox message.
+//   Longest-waiting first (oldest updated_ms), at most `limit`. A read, not a claim: the caller
+//   acquires each lease, which fails with Errc::conflict when another worker won the race.
+//   DynamoDB: a sparse GSI on a "runnable since" attribute set by the same writes.
 // - Times are wall-clock ms passed by the caller (the Clock port), never read by the adapter.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -40,6 +48,17 @@ struct Lease {
   std::int64_t expires_ms = 0;
 };
 
+enum class RunnableReason { interrupted, timer_due, inbox };
+std::string_view runnable_reason_name(RunnableReason reason) noexcept;
+
+struct RunnableSession {
+  SessionId session;
+  OrgId org;
+  BotId bot;
+  RunnableReason reason = RunnableReason::inbox;
+  std::int64_t since_ms = 0;  // updated_ms: how long it has waited for a worker
+};
+
 class LeaseStore {
  public:
   virtual ~LeaseStore() = default;
@@ -51,6 +70,20 @@ class LeaseStore {
   virtual boost::asio::awaitable<Result<Lease>> take_over(SessionId session, std::string owner,
                                                           std::chrono::milliseconds ttl, std::int64_t now_ms) = 0;
   virtual boost::asio::awaitable<Result<Lease>> get(SessionId session) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<RunnableSession>>> find_runnable(std::int64_t now_ms,
+                                                                                     std::size_t limit) = 0;
 };
+
+inline std::string_view runnable_reason_name(RunnableReason reason) noexcept {
+  switch (reason) {
+    case RunnableReason::interrupted:
+      return "interrupted";
+    case RunnableReason::timer_due:
+      return "timer_due";
+    case RunnableReason::inbox:
+      return "inbox";
+  }
+  return "unknown";
+}
 
 }  // namespace agentrt

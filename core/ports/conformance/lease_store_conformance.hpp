@@ -291,4 +291,96 @@ TEST_P(LeaseStoreConformance, UnknownSessionIsNotFoundAndEmptyOwnerIsInvalid) {
   EXPECT_EQ(get().epoch, LeaseEpoch{0});  // nothing changed
 }
 
+// find_runnable: a session shows up exactly while it needs a worker and has none.
+class LeaseStoreRunnable : public LeaseStoreConformance {
+ protected:
+  std::vector<std::string> runnable_ids(std::int64_t now_ms, std::size_t limit = 100) {
+    auto found = run_awaitable(leases().find_runnable(now_ms, limit));
+    EXPECT_TRUE(found.ok()) << found.error().to_string();
+    std::vector<std::string> ids;
+    if (found.ok()) {
+      for (const auto& r : *found) ids.push_back(r.session.str());
+    }
+    return ids;
+  }
+  std::optional<RunnableSession> runnable(const std::string& id, std::int64_t now_ms) {
+    auto found = run_awaitable(leases().find_runnable(now_ms, 100));
+    EXPECT_TRUE(found.ok()) << found.error().to_string();
+    if (found.ok()) {
+      for (const auto& r : *found) {
+        if (r.session.str() == id) return r;
+      }
+    }
+    return std::nullopt;
+  }
+  void enqueue(const std::string& id, const std::string& message_id) {
+    auto queued = run_awaitable(sessions().enqueue(SessionId{id}, InboxMessage{MessageId{message_id}, "hi", 1'500}));
+    ASSERT_TRUE(queued.ok()) << queued.error().to_string();
+  }
+  // Appends one event at `time_ms` under a claimed epoch, setting the status (and wake time).
+  void set_status(const std::string& id, SessionStatus status, std::int64_t time_ms,
+                  std::optional<std::int64_t> wake_at_ms = std::nullopt) {
+    auto epoch = run_awaitable(sessions().claim(SessionId{id}));
+    ASSERT_TRUE(epoch.ok()) << epoch.error().to_string();
+    auto record = run_awaitable(sessions().get_session(SessionId{id}));
+    ASSERT_TRUE(record.ok()) << record.error().to_string();
+    AppendRequest request;
+    request.session = SessionId{id};
+    request.epoch = *epoch;
+    request.events.push_back(Event{EventSeq{record->last_seq.value + 1}, EventType::OutputEmitted, time_ms, {{"text", "x"}}});
+    request.status = status;
+    request.wake_at_ms = wake_at_ms;
+    auto appended = run_awaitable(sessions().append(std::move(request)));
+    ASSERT_TRUE(appended.ok()) << appended.error().to_string();
+  }
+};
+
+TEST_P(LeaseStoreRunnable, IdleWithoutMessagesIsNotRunnableAPendingMessageMakesItRunnable) {
+  EXPECT_THAT(runnable_ids(kNow), ::testing::IsEmpty());
+  enqueue("s-1", "m-1");
+  const auto r = runnable("s-1", kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->reason, RunnableReason::inbox);
+  EXPECT_EQ(r->org, OrgId{"org-1"});
+  EXPECT_EQ(r->bot, BotId{"bot-1"});
+}
+
+TEST_P(LeaseStoreRunnable, AHeldLeaseHidesItUntilItExpiresOrIsReleased) {
+  enqueue("s-1", "m-1");
+  const auto epoch = held(acquire("w-1"));
+  EXPECT_THAT(runnable_ids(kNow + 1), ::testing::IsEmpty()) << "held by w-1";
+  EXPECT_THAT(runnable_ids(kNow + kTtl.count()), ::testing::ElementsAre("s-1")) << "expired";
+  ASSERT_TRUE(release("w-1", epoch).ok());
+  EXPECT_THAT(runnable_ids(kNow + 1), ::testing::ElementsAre("s-1")) << "released";
+}
+
+TEST_P(LeaseStoreRunnable, RunningWithoutOwnerIsInterruptedDueTimerIsRunnableTerminalNever) {
+  create("s-2");
+  create("s-3");
+  create("s-4");
+  set_status("s-1", SessionStatus::running, 2'000);
+  set_status("s-2", SessionStatus::sleeping, 2'001, kNow + 5'000);
+  set_status("s-3", SessionStatus::completed, 2'002);
+  enqueue("s-3", "m-late");  // a message to a finished session wakes nobody
+  set_status("s-4", SessionStatus::waiting_for_input, 2'003);
+  EXPECT_THAT(runnable_ids(kNow), ::testing::ElementsAre("s-1"));
+  ASSERT_TRUE(runnable("s-1", kNow).has_value());
+  EXPECT_EQ(runnable("s-1", kNow)->reason, RunnableReason::interrupted);
+  EXPECT_THAT(runnable_ids(kNow + 5'000), ::testing::ElementsAre("s-1", "s-2")) << "the timer is due";
+  EXPECT_EQ(runnable("s-2", kNow + 5'000)->reason, RunnableReason::timer_due);
+  enqueue("s-4", "m-answer");
+  EXPECT_THAT(runnable_ids(kNow), ::testing::ElementsAre("s-1", "s-4")) << "an answer to a waiting session";
+}
+
+TEST_P(LeaseStoreRunnable, LongestWaitingFirstAndBoundedByTheLimit) {
+  create("s-2");
+  create("s-3");
+  set_status("s-1", SessionStatus::idle, 3'000);
+  set_status("s-2", SessionStatus::idle, 2'000);
+  set_status("s-3", SessionStatus::idle, 2'500);
+  for (const auto* id : {"s-1", "s-2", "s-3"}) enqueue(id, "m-1");
+  EXPECT_THAT(runnable_ids(kNow), ::testing::ElementsAre("s-2", "s-3", "s-1"));
+  EXPECT_THAT(runnable_ids(kNow, 2), ::testing::ElementsAre("s-2", "s-3"));
+}
+
 }  // namespace agentrt::conformance
