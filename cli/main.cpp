@@ -12,6 +12,7 @@
 #include "cli/inspect_command.hpp"
 #include "cli/replay_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/serve_command.hpp"
 #include "cli/session_command.hpp"
 
 int main(int argc, char** argv) {
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
   const char* level = std::getenv("AGENTRT_LOG_LEVEL");
   spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::warn);
 
-  CLI::App app{"agentrt: durable AI-agent sessions (run, export)"};
+  CLI::App app{"agentrt: durable AI-agent sessions (run, serve, inspect, replay, export, session)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "agentrt 0.1.0");
   agentrt::cli::RunCommandOptions run_options;
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   agentrt::cli::register_replay_command(app, replay_options);
   agentrt::cli::SessionCommandOptions session_options;
   agentrt::cli::register_session_command(app, session_options);
+  agentrt::cli::ServeCommandOptions serve_options;
+  agentrt::cli::register_serve_command(app, serve_options);
 
   try {
     app.parse(argc, argv);
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : agentrt::cli::kExitUsage;
   }
   if (app.got_subcommand("run")) return agentrt::cli::run_command(run_options, std::cin, std::cout, std::cerr);
+  if (app.got_subcommand("serve")) return agentrt::cli::serve_command(serve_options, std::cout, std::cerr);
   if (app.got_subcommand("export")) return agentrt::cli::export_command(export_options, std::cout, std::cerr);
   if (app.got_subcommand("inspect")) return agentrt::cli::inspect_command(inspect_options, std::cout, std::cerr);
   if (app.got_subcommand("replay")) return agentrt::cli::replay_command(replay_options, std::cout, std::cerr);

@@ -12,11 +12,12 @@
 #include "cli/exit_codes.hpp"
 #include "cli/run_output.hpp"
 #include "cli/run_sync.hpp"
-#include "cli/session_lease.hpp"
+#include "cli/cli_lease.hpp"
 #include "cli/system_ports.hpp"
 #include "cli/wiring.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "core/definition/effective_definition.hpp"
+#include "core/runtime/new_session.hpp"
 #include "core/runtime/session_runner.hpp"
 
 namespace agentrt::cli {
@@ -132,24 +133,11 @@ class RunCommand {
     }
     auto definition = load_definition(o_.definition_path);
     if (!definition) return OpenError{definition.error(), kExitUsage};
-    OpenedSession s{SessionId{ids_.next("s-")}, std::move(definition.value()), json::object(), {}};
-    SessionRecord record;
-    record.id = s.id;
-    record.org = OrgId{o_.org};
-    record.bot = BotId{o_.bot.empty() ? s.definition.name : o_.bot};
-    record.definition_hash = s.definition.content_hash;
-    record.created_ms = record.updated_ms = clock_.wall_ms();
-    s.info = {{"org", record.org.str()},
-              {"bot", record.bot.str()},
-              {"definition_hash", record.definition_hash},
-              {"definition_name", s.definition.name},
-              {"definition_version", s.definition.version}};
-    std::vector<Event> first{Event{EventSeq{1}, EventType::SessionStarted, record.created_ms, s.info}};
-    // A new session takes every patch of its definition (docs/versioning.md).
-    for (const auto& patch : patch_marker_ids(s.definition)) {
-      const EventSeq seq{static_cast<std::int64_t>(first.size()) + 1};
-      first.push_back(Event{seq, EventType::Marker, record.created_ms, {{"patch", patch}}});
-    }
+    auto created_session = new_session(SessionId{ids_.next("s-")}, OrgId{o_.org},
+                                       BotId{o_.bot.empty() ? definition->name : o_.bot}, *definition, clock_.wall_ms());
+    OpenedSession s{created_session.record.id, std::move(definition.value()), created_session.info, {}};
+    SessionRecord record = created_session.record;
+    std::vector<Event> first = std::move(created_session.first_events);
     s.created_events = first;
     auto created = run_sync(ctx_, store_->create_session(record, s.definition.canonical, std::move(first)));
     if (!created) return OpenError{created.error().with_context("create session"), kExitFailure};
@@ -195,7 +183,7 @@ class RunCommand {
   // Takes the session's lease over (an older process still running it is fenced), runs it
   // until it is quiescent while a heartbeat renews the lease, then releases the lease.
   Result<RunOutcome> run_once() {
-    auto lease = run_sync(ctx_, HeldLease::take(*leases_, clock_, session_.id, lease_owner_, HeldLease::Mode::take_over));
+    auto lease = run_sync(ctx_, HeldLease::take(*leases_, clock_, session_.id, lease_owner_, HeldLease::Mode::take_over, kCliLease));
     if (!lease) return lease.error().with_context("take over session " + session_.id.str());
     RuntimePorts ports{store_.get(), adapters_.llm.get(), adapters_.http_tools.get(), adapters_.command_tools.get(), &clock_};
     RunOptions options;
@@ -256,7 +244,7 @@ class RunCommand {
   RandomIdSource ids_;
   std::unique_ptr<SessionStore> store_;
   std::unique_ptr<LeaseStore> leases_;  // after store_: destroyed first
-  std::string lease_owner_ = cli_lease_owner("run");
+  std::string lease_owner_ = process_lease_owner("run");
   OpenedSession session_;
   Adapters adapters_;  // after store_: destroyed first, while the io_context still exists
   std::unique_ptr<RunOutput> output_;

@@ -10,7 +10,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/run_sync.hpp"
-#include "cli/session_lease.hpp"
+#include "cli/cli_lease.hpp"
 #include "cli/session_reset_state.hpp"
 #include "cli/system_ports.hpp"
 #include "cli/wiring.hpp"
@@ -57,7 +57,8 @@ class SessionRepair {
     // Checked first without the lease, so bad input writes nothing (not even an epoch).
     if (auto refused = check(); refused) return report(*refused);
     const auto mode = o_.action == RepairAction::cancel ? HeldLease::Mode::acquire : HeldLease::Mode::take_over;
-    auto lease = run_sync(ctx_, HeldLease::take(*leases_, clock_, id_, cli_lease_owner(action_name(o_.action)), mode));
+    auto lease = run_sync(ctx_, HeldLease::take(*leases_, clock_, id_, process_lease_owner(action_name(o_.action)), mode,
+                                                kCliLease));
     if (!lease) return report(lease_refusal(lease.error()));
     auto recorded = record_under(*lease);
     if (auto released = run_sync(ctx_, lease->release()); !released) {

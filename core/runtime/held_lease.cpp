@@ -1,4 +1,4 @@
-#include "cli/session_lease.hpp"
+#include "core/runtime/held_lease.hpp"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace agentrt::cli {
+namespace agentrt {
 namespace {
 
 namespace asio = boost::asio;
@@ -24,30 +24,30 @@ std::string host_name() {
 
 }  // namespace
 
-std::string cli_lease_owner(const std::string& role) {
+std::string process_lease_owner(const std::string& role) {
   return role + ":" + host_name() + ":" + std::to_string(::getpid());
 }
 
 asio::awaitable<Result<HeldLease>> HeldLease::take(LeaseStore& leases, const Clock& clock, SessionId session,
-                                                   std::string owner, Mode mode, std::chrono::milliseconds ttl) {
+                                                   std::string owner, Mode mode, LeaseTiming timing) {
   const auto now_ms = clock.wall_ms();
   // Two plain statements, not `cond ? co_await a : co_await b`: GCC 12 frees the result of
   // that conditional twice (found by the e2e tests under valgrind).
   Result<Lease> lease = Error{Errc::fatal, "lease not taken"};
   if (mode == Mode::take_over) {
-    lease = co_await leases.take_over(session, std::move(owner), ttl, now_ms);
+    lease = co_await leases.take_over(session, std::move(owner), timing.ttl, now_ms);
   } else {
-    lease = co_await leases.acquire(session, std::move(owner), ttl, now_ms);
+    lease = co_await leases.acquire(session, std::move(owner), timing.ttl, now_ms);
   }
   if (!lease) co_return lease.error();
-  HeldLease held(leases, clock, std::move(lease).value(), ttl);
+  HeldLease held(leases, clock, std::move(lease).value(), timing);
   co_return Result<HeldLease>(std::move(held));
 }
 
 asio::awaitable<Result<void>> HeldLease::keep_alive() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
-    timer.expires_after(ttl_ / 3);
+    timer.expires_after(timing_.heartbeat);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
@@ -55,7 +55,7 @@ asio::awaitable<Result<void>> HeldLease::keep_alive() {
       co_return Error{Errc::cancelled, "lease heartbeat of session " + lease_.session.str() + " stopped"};
     }
     const auto now_ms = clock_->wall_ms();
-    auto renewed = co_await leases_->renew(lease_.session, lease_.owner, lease_.epoch, ttl_, now_ms);
+    auto renewed = co_await leases_->renew(lease_.session, lease_.owner, lease_.epoch, timing_.ttl, now_ms);
     if (renewed) {
       lease_.expires_ms = renewed->expires_ms;
       continue;
@@ -83,4 +83,4 @@ asio::awaitable<Result<RunOutcome>> run_holding_lease(SessionRunner& runner, Hel
                                     " (another process or an operator took it over): " + lost.error().message};
 }
 
-}  // namespace agentrt::cli
+}  // namespace agentrt

@@ -1,0 +1,137 @@
+#include "cli/serve_command.hpp"
+
+#include <ostream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "cli/exit_codes.hpp"
+#include "cli/system_ports.hpp"
+#include "cli/wiring.hpp"
+#include "core/definition/duration.hpp"
+#include "serve/serve_app.hpp"
+
+namespace agentrt::cli {
+namespace {
+
+// The adapters of one definition, from the same wiring as `agentrt run`.
+class WiredSessionAdapters final : public serve::SessionAdapters {
+ public:
+  WiredSessionAdapters(Adapters adapters, std::string api_key)
+      : adapters_(std::move(adapters)), api_key_(std::move(api_key)) {}
+  LlmProvider& llm() override { return *adapters_.llm; }
+  ToolRunner& http_tools() override { return *adapters_.http_tools; }
+  ToolRunner& command_tools() override { return *adapters_.command_tools; }
+  [[nodiscard]] const std::string& api_key() const override { return api_key_; }
+
+ private:
+  Adapters adapters_;
+  std::string api_key_;
+};
+
+serve::SessionAdaptersFactory adapters_factory(boost::asio::io_context& ctx, const serve::ServeConfig& config,
+                                               serve::EnvLookup env) {
+  return [&ctx, &config, env](AgentDefinition& definition) -> Result<std::unique_ptr<serve::SessionAdapters>> {
+    auto& model = definition.model;
+    if (!config.llm.base_url.empty()) {
+      model.base_url = config.llm.base_url;
+      model.provider = "openai";
+    }
+    if (!config.llm.provider.empty()) model.provider = config.llm.provider;
+    if (!config.llm.model.empty()) model.name = config.llm.model;
+    std::string api_key;
+    if (!config.llm.api_key_env.empty()) api_key = env(config.llm.api_key_env).value_or("");
+    if (api_key.empty()) api_key = env("AGENTRT_LLM_API_KEY").value_or("");
+    if (api_key.empty() && !model.api_key_env.empty()) api_key = env(model.api_key_env).value_or("");
+    auto adapters = make_adapters(ctx.get_executor(), model);
+    if (!adapters) return adapters.error();
+    return std::unique_ptr<serve::SessionAdapters>(
+        std::make_unique<WiredSessionAdapters>(std::move(adapters.value()), std::move(api_key)));
+  };
+}
+
+// Flags win over the file and the environment.
+Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& config) {
+  if (o.listen) {
+    if (auto parsed = serve::parse_listen(*o.listen, "--listen", config); !parsed) return parsed;
+  }
+  if (o.db_path) config.db_path = *o.db_path;
+  if (o.worker_id) config.worker_id = *o.worker_id;
+  const std::pair<const std::optional<std::string>*, std::pair<const char*, std::chrono::milliseconds*>> durations[] = {
+      {&o.lease_ttl, {"--lease-ttl", &config.lease.ttl}},
+      {&o.lease_heartbeat, {"--lease-heartbeat", &config.lease.heartbeat}},
+      {&o.poll_interval, {"--poll-interval", &config.poll_interval}},
+      {&o.shutdown_grace, {"--shutdown-grace", &config.shutdown_grace}}};
+  for (const auto& [flag, target] : durations) {
+    if (!*flag) continue;
+    auto d = parse_duration(**flag);
+    if (!d) {
+      return Error{Errc::invalid, std::string(target.first) + ": expected " + std::string(kDurationExpectation) +
+                                      ", got \"" + **flag + "\""};
+    }
+    *target.second = *d;
+  }
+  if (o.max_active_sessions) {
+    if (*o.max_active_sessions < 1) return Error{Errc::invalid, "--max-active-sessions: must be at least 1"};
+    config.max_active_sessions = *o.max_active_sessions;
+  }
+  if (o.llm_base_url) config.llm.base_url = *o.llm_base_url;
+  if (o.llm_provider) config.llm.provider = *o.llm_provider;
+  if (o.llm_model) config.llm.model = *o.llm_model;
+  return ok_result();
+}
+
+}  // namespace
+
+void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
+  auto* serve = app.add_subcommand("serve", "Run a worker and the HTTP API (several processes may share one store)");
+  serve->footer(
+      "Settings: the --config YAML file, then AGENTRT_* variables, then these flags (docs/serve.md).\n"
+      "Example:\n"
+      "  ACME_TOKEN=... agentrt serve --config deploy/serve.yaml --listen 127.0.0.1:8080\n"
+      "SIGTERM drains: no new sessions, running ones get shutdown.grace, leases are released.");
+  serve->add_option("--config", o.config_path, "YAML config file")->envname("AGENTRT_CONFIG");
+  serve->add_option("--listen", o.listen, "host:port of the HTTP API (AGENTRT_LISTEN)");
+  serve->add_option("--db", o.db_path, "SQLite database file (AGENTRT_DB)");
+  serve->add_option("--worker-id", o.worker_id, "Lease owner name (AGENTRT_WORKER_ID; default serve:HOST:PID)");
+  serve->add_option("--lease-ttl", o.lease_ttl, "Lease time to live, e.g. 10s (AGENTRT_LEASE_TTL)");
+  serve->add_option("--lease-heartbeat", o.lease_heartbeat, "Lease renewal interval, e.g. 3s (AGENTRT_LEASE_HEARTBEAT)");
+  serve->add_option("--poll-interval", o.poll_interval, "How often to look for work (AGENTRT_POLL_INTERVAL)");
+  serve->add_option("--shutdown-grace", o.shutdown_grace, "Drain time on SIGTERM (AGENTRT_SHUTDOWN_GRACE)");
+  serve->add_option("--max-active-sessions", o.max_active_sessions, "Sessions run at once by this worker");
+  serve->add_option("--llm-base-url", o.llm_base_url, "Override every model's base URL (AGENTRT_LLM_BASE_URL)");
+  serve->add_option("--llm-provider", o.llm_provider, "Override every model's provider");
+  serve->add_option("--llm-model", o.llm_model, "Override every model's name");
+}
+
+int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream& err) {
+  const auto env = serve::process_env();
+  serve::ServeConfig config;
+  if (!o.config_path.empty()) {
+    if (auto loaded = serve::load_serve_config_file(o.config_path, config); !loaded) {
+      err << "agentrt serve: " << loaded.error().message << '\n';
+      return kExitUsage;
+    }
+  }
+  if (auto applied = serve::apply_serve_env(env, config); !applied) {
+    err << "agentrt serve: " << applied.error().message << '\n';
+    return kExitUsage;
+  }
+  if (auto applied = apply_flags(o, config); !applied) {
+    err << "agentrt serve: " << applied.error().message << '\n';
+    return kExitUsage;
+  }
+  boost::asio::io_context ctx;
+  auto stores = open_embedded_stores(config.db_path, false);
+  if (!stores) {
+    err << "agentrt serve: " << stores.error().message << '\n';
+    return kExitFailure;
+  }
+  SystemClock clock;
+  RandomIdSource ids;
+  serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
+                          adapters_factory(ctx, config, env)};
+  return serve::run_serve(config, env, std::move(ports), ctx, out, err);
+}
+
+}  // namespace agentrt::cli

@@ -1,0 +1,33 @@
+#pragma once
+// `agentrt serve --config FILE`: a worker and the HTTP API on the embedded store (several
+// serve processes may share one database file). Settings: the YAML file, then AGENTRT_*
+// variables, then these flags (serve/serve_config.hpp, docs/serve.md).
+
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace agentrt::cli {
+
+struct ServeCommandOptions {
+  std::string config_path;  // --config (or AGENTRT_CONFIG)
+  std::optional<std::string> listen;
+  std::optional<std::string> db_path;
+  std::optional<std::string> worker_id;
+  std::optional<std::string> lease_ttl;
+  std::optional<std::string> lease_heartbeat;
+  std::optional<std::string> poll_interval;
+  std::optional<std::string> shutdown_grace;
+  std::optional<std::size_t> max_active_sessions;
+  std::optional<std::string> llm_base_url;
+  std::optional<std::string> llm_provider;
+  std::optional<std::string> llm_model;
+};
+
+void register_serve_command(CLI::App& app, ServeCommandOptions& options);
+int serve_command(const ServeCommandOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace agentrt::cli

@@ -1,0 +1,165 @@
+#include "serve/serve_app.hpp"
+
+#include <csignal>
+#include <ostream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "backends/http_server/health_routes.hpp"
+#include "backends/http_server/http_server.hpp"
+#include "backends/http_server/router.hpp"
+#include "core/definition/definition_loader.hpp"
+#include "serve/org_tokens.hpp"
+#include "serve/session_api.hpp"
+#include "serve/worker.hpp"
+
+namespace agentrt::serve {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+// The HTTP server's own grace: in-flight API requests are short (an update waits at most 10 s).
+constexpr std::chrono::milliseconds kHttpGrace{10'000};
+
+Result<std::map<std::string, AgentDefinition>> load_bots(const ServeConfig& config) {
+  std::map<std::string, AgentDefinition> bots;
+  for (const auto& [bot, path] : config.bots) {
+    auto definition = load_definition(path);
+    if (!definition) return definition.error().with_context("bot " + bot);
+    bots.emplace(bot, std::move(definition.value()));
+  }
+  return bots;
+}
+
+// Waits for SIGTERM/SIGINT and runs the shutdown described in serve_app.hpp.
+class Shutdown {
+ public:
+  Shutdown(asio::io_context& ctx, Worker& worker, HttpServer& server, std::chrono::milliseconds grace)
+      : signals_(ctx, SIGTERM, SIGINT), grace_timer_(ctx), worker_(worker), server_(server), grace_(grace) {}
+
+  asio::awaitable<void> watch() {
+    boost::system::error_code ec;
+    int signal = co_await signals_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // the worker ended on its own: nothing to do
+    draining_ = true;
+    spdlog::info("serve: signal {}: draining (grace {} ms); a second signal stops at once", signal, grace_.count());
+    worker_.stop_claiming();
+    asio::co_spawn(signals_.get_executor(), server_.stop(kHttpGrace), asio::detached);
+    grace_timer_.expires_after(grace_);
+    grace_timer_.async_wait([this](boost::system::error_code timer_ec) {
+      if (timer_ec) return;
+      spdlog::warn("serve: grace period over: cancelling {} running session(s)", worker_.active());
+      worker_.cancel_all();
+    });
+    signal = co_await signals_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    spdlog::warn("serve: second signal {}: cancelling {} running session(s) now", signal, worker_.active());
+    worker_.cancel_all();
+  }
+
+  // The worker has ended: stop listening for signals and the grace timer.
+  void done() {
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    grace_timer_.cancel();
+  }
+
+  [[nodiscard]] bool draining() const { return draining_; }
+
+ private:
+  asio::signal_set signals_;
+  asio::steady_timer grace_timer_;
+  Worker& worker_;
+  HttpServer& server_;
+  std::chrono::milliseconds grace_;
+  bool draining_ = false;
+};
+
+}  // namespace
+
+int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports, asio::io_context& ctx, std::ostream& out,
+              std::ostream& err) {
+  if (auto checked = check_serve_config(config); !checked) {
+    err << "agentrt serve: " << checked.error().message << '\n';
+    return kExitUsage;
+  }
+  auto bots = load_bots(config);
+  if (!bots) {
+    err << "agentrt serve: " << bots.error().message << '\n';
+    return kExitUsage;
+  }
+  auto tokens = OrgTokens::from_config(config.orgs, env);
+  if (!tokens) {
+    err << "agentrt serve: " << tokens.error().message << '\n';
+    return kExitUsage;
+  }
+  const std::string worker_id = config.worker_id.empty() ? process_lease_owner("serve") : config.worker_id;
+
+  WorkerOptions worker_options{worker_id, config.lease, config.max_active_sessions, config.org_quotas,
+                               config.poll_interval};
+  Worker worker(ctx.get_executor(), WorkerPorts{ports.store, ports.leases, ports.clock, ports.adapters},
+                std::move(worker_options));
+
+  Router router;
+  ApiContext api_context;
+  api_context.store = ports.store;
+  api_context.leases = ports.leases;
+  api_context.clock = ports.clock;
+  api_context.ids = ports.ids;
+  api_context.tokens = &tokens.value();
+  api_context.bots = &bots.value();
+  api_context.work_arrived = [&worker] { worker.wake(); };
+  api_context.cancel_owner = "api:" + worker_id;
+  api_context.lease = config.lease;
+  SessionApi api(std::move(api_context));
+  api.add_routes(router);
+
+  HttpServerOptions http_options;
+  http_options.host = config.listen_host;
+  http_options.port = config.listen_port;
+  http_options.max_body_bytes = config.max_body_bytes;
+  HttpServer server(ctx.get_executor(), http_options,
+                    [&router](const ServerRequest& request) { return router.handle(request); });
+  Shutdown shutdown(ctx, worker, server, config.shutdown_grace);
+  add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); });
+  if (auto listening = server.listen(); !listening) {
+    err << "agentrt serve: " << listening.error().message << '\n';
+    return kExitFailure;
+  }
+  server.start();
+  out << nlohmann::json{{"kind", "listening"}, {"host", config.listen_host}, {"port", server.port()}, {"worker", worker_id}}
+             .dump()
+      << std::endl;
+  spdlog::info("serve: worker {} listening on {}:{}, db {}", worker_id, config.listen_host, server.port(), config.db_path);
+
+  asio::co_spawn(ctx, shutdown.watch(), asio::detached);
+  asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
+    if (error) spdlog::error("serve: worker stopped by an exception");
+    shutdown.done();
+    asio::co_spawn(ctx, server.stop(kHttpGrace), asio::detached);
+  });
+  ctx.run();
+  const auto& stats = worker.stats();
+  out << nlohmann::json{{"kind", "stopped"},
+                        {"worker", worker_id},
+                        {"activations", stats.activations},
+                        {"quiescent", stats.quiescent},
+                        {"lost", stats.lost},
+                        {"failed", stats.failed},
+                        {"cancelled", stats.cancelled}}
+             .dump()
+      << std::endl;
+  return kExitOk;
+}
+
+}  // namespace agentrt::serve

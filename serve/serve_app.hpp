@@ -1,0 +1,38 @@
+#pragma once
+// `agentrt serve`: one process = one worker + the HTTP API on one port, sharing one store
+// with every other serve process (docs/serve.md). It prints one JSON line when it listens
+// ({"kind":"listening","host","port","worker"}) and one when it stops.
+//
+// Shutdown (SIGTERM or SIGINT): readiness turns false, the worker claims nothing more, the
+// HTTP server finishes its in-flight requests, running sessions get shutdown_grace to reach
+// quiescence; then (or at a second signal) every activation is cancelled, which stops its
+// runner and releases its lease. Nothing is lost either way: an interrupted call is redone by
+// the next owner with the same idempotency key.
+
+#include <iosfwd>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/ports/clock.hpp"
+#include "core/ports/id_source.hpp"
+#include "core/ports/lease_store.hpp"
+#include "core/ports/session_store.hpp"
+#include "serve/serve_config.hpp"
+#include "serve/session_adapters.hpp"
+
+namespace agentrt::serve {
+
+struct ServePorts {
+  SessionStore* store = nullptr;
+  LeaseStore* leases = nullptr;
+  const Clock* clock = nullptr;
+  IdSource* ids = nullptr;
+  SessionAdaptersFactory adapters;
+};
+
+// Returns the process exit status: 0 after a clean shutdown, 2 for a bad config or
+// definition, 1 when the server cannot start (port taken, store unusable).
+int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports, boost::asio::io_context& ctx,
+              std::ostream& out, std::ostream& err);
+
+}  // namespace agentrt::serve

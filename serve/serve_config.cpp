@@ -1,0 +1,272 @@
+#include "serve/serve_config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "core/definition/diagnostics.hpp"
+#include "core/definition/duration.hpp"
+#include "core/definition/object_reader.hpp"
+#include "core/definition/source_document.hpp"
+
+namespace agentrt::serve {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr long long kMaxSessions = 100'000;
+constexpr long long kMaxBody = 64LL * 1024 * 1024;
+constexpr std::string_view kIdExpectation = "1 to 64 characters of [A-Za-z0-9_.-]";
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool is_hex_sha256(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (const char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+void read_lease(const ObjectReader& top, ServeConfig& config) {
+  const auto* lease = top.mapping("lease", Need::optional, "a mapping with ttl and heartbeat");
+  if (lease == nullptr) return;
+  ObjectReader r(*lease, top.path_of("lease"), top.diag(), {"ttl", "heartbeat"});
+  if (auto ttl = r.duration("ttl")) config.lease.ttl = *ttl;
+  if (auto beat = r.duration("heartbeat")) config.lease.heartbeat = *beat;
+}
+
+void read_dispatch(const ObjectReader& top, ServeConfig& config) {
+  const auto* dispatch = top.mapping("dispatch", Need::optional, "a mapping");
+  if (dispatch == nullptr) return;
+  ObjectReader r(*dispatch, top.path_of("dispatch"), top.diag(), {"max_active_sessions", "poll_interval", "org_quotas"});
+  if (auto max = r.integer("max_active_sessions", Need::optional, 1, kMaxSessions, "an integer from 1 to 100000")) {
+    config.max_active_sessions = static_cast<std::size_t>(*max);
+  }
+  if (auto poll = r.duration("poll_interval")) config.poll_interval = *poll;
+  const auto* quotas = r.mapping("org_quotas", Need::optional, "a mapping of org id to a number of sessions");
+  if (quotas == nullptr) return;
+  for (const auto& [org, value] : quotas->items()) {
+    const auto path = r.path_of("org_quotas") + "." + org;
+    if (!valid_id(org)) top.diag().key_error(path, "org id must be " + std::string(kIdExpectation));
+    if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > kMaxSessions) {
+      top.diag().error(path, "expected an integer from 1 to 100000, got " + describe_value(value));
+      continue;
+    }
+    config.org_quotas[org] = value.get<std::size_t>();
+  }
+}
+
+void read_bots(const ObjectReader& top, ServeConfig& config, const std::string& config_dir) {
+  const auto* bots = top.mapping("bots", Need::optional, "a mapping of bot name to a definition file");
+  if (bots == nullptr) return;
+  for (const auto& [bot, value] : bots->items()) {
+    const auto path = top.path_of("bots") + "." + bot;
+    if (!valid_id(bot)) top.diag().key_error(path, "bot name must be " + std::string(kIdExpectation));
+    auto file = read_string(value, path, top.diag(), "a definition file path");
+    if (!file) continue;
+    // Relative to the config file, so the service works from any working directory.
+    config.bots[bot] = (!file->empty() && file->front() != '/' && !config_dir.empty()) ? config_dir + "/" + *file : *file;
+  }
+}
+
+void read_orgs(const ObjectReader& top, ServeConfig& config) {
+  const auto* orgs = top.mapping("orgs", Need::optional, "a mapping of org id to {token_env} or {token_sha256}");
+  if (orgs == nullptr) return;
+  for (const auto& [org, value] : orgs->items()) {
+    const auto path = top.path_of("orgs") + "." + org;
+    if (!valid_id(org)) top.diag().key_error(path, "org id must be " + std::string(kIdExpectation));
+    if (!value.is_object()) {
+      top.diag().error(path, "expected a mapping with token_env or token_sha256, got " + describe_value(value));
+      continue;
+    }
+    ObjectReader r(value, path, top.diag(), {"token_env", "token_sha256"});
+    OrgAccess access{org, r.string("token_env", Need::optional, "an environment variable name").value_or(""),
+                     r.string("token_sha256", Need::optional, "64 lower-case hex digits").value_or("")};
+    if (access.token_env.empty() == access.token_sha256.empty()) {
+      top.diag().error(path, "give exactly one of token_env or token_sha256");
+      continue;
+    }
+    if (!access.token_sha256.empty() && !is_hex_sha256(access.token_sha256)) {
+      top.diag().error(r.path_of("token_sha256"), "expected 64 lower-case hex digits (sha256 of the token)");
+      continue;
+    }
+    config.orgs.push_back(std::move(access));
+  }
+}
+
+void read_llm(const ObjectReader& top, ServeConfig& config) {
+  const auto* llm = top.mapping("llm", Need::optional, "a mapping");
+  if (llm == nullptr) return;
+  ObjectReader r(*llm, top.path_of("llm"), top.diag(), {"base_url", "provider", "model", "api_key_env"});
+  config.llm.base_url = r.string("base_url", Need::optional, "an http(s) URL").value_or(config.llm.base_url);
+  config.llm.provider = r.string("provider", Need::optional, "openai or scripted").value_or(config.llm.provider);
+  config.llm.model = r.string("model", Need::optional, "a model name").value_or(config.llm.model);
+  config.llm.api_key_env = r.string("api_key_env", Need::optional, "an environment variable name").value_or("");
+}
+
+std::string parent_dir(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string{} : path.substr(0, slash);
+}
+
+Result<std::size_t> parse_count(const std::string& text, long long max, const std::string& where) {
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || value < 1 || value > max) {
+    return Error{Errc::invalid, where + ": expected an integer from 1 to " + std::to_string(max) + ", got \"" + text + "\""};
+  }
+  return static_cast<std::size_t>(value);
+}
+
+Result<milliseconds> parse_duration_setting(const std::string& text, const std::string& where) {
+  auto d = parse_duration(text);
+  if (!d) return Error{Errc::invalid, where + ": expected " + std::string(kDurationExpectation) + ", got \"" + text + "\""};
+  return *d;
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<void> parse_listen(const std::string& text, const std::string& where, ServeConfig& config) {
+  const auto colon = text.rfind(':');
+  const std::string expected = where + ": expected host:port such as 127.0.0.1:8080, got \"" + text + "\"";
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return Error{Errc::invalid, expected};
+  const auto port_text = text.substr(colon + 1);
+  std::size_t used = 0;
+  long port = -1;
+  try {
+    port = std::stol(port_text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != port_text.size() || port < 0 || port > 65535) return Error{Errc::invalid, expected};
+  config.listen_host = text.substr(0, colon);
+  config.listen_port = static_cast<unsigned short>(port);
+  return ok_result();
+}
+
+Result<void> load_serve_config_file(const std::string& path, ServeConfig& config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{Errc::invalid, "config " + path + ": cannot be read (does it exist?)"};
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > 1024 * 1024) return Error{Errc::invalid, "config " + path + ": larger than 1 MiB"};
+  auto doc = read_yaml_document(text.str(), path);
+  if (!doc) return doc.error();
+  if (doc->root.is_null()) doc->root = nlohmann::json::object();  // an empty file: all defaults
+  Diagnostics diag(path, &*doc);
+  if (!doc->root.is_object()) {
+    diag.error("", "expected a mapping at the top of the file, got " + describe_value(doc->root));
+    return diag.to_error();
+  }
+  ObjectReader top(doc->root, "", diag,
+                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "bots", "orgs", "llm"});
+  if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
+    if (auto parsed = parse_listen(*listen, "listen", config); !parsed) diag.error("listen", parsed.error().message);
+  }
+  const auto dir = parent_dir(path);
+  if (auto db = top.string("db", Need::optional, "a database file path")) {
+    config.db_path = (!db->empty() && db->front() != '/' && !dir.empty()) ? dir + "/" + *db : *db;
+  }
+  if (auto worker = top.string("worker_id", Need::optional, std::string(kIdExpectation))) config.worker_id = *worker;
+  read_lease(top, config);
+  read_dispatch(top, config);
+  if (const auto* shutdown = top.mapping("shutdown", Need::optional, "a mapping with grace")) {
+    ObjectReader r(*shutdown, "shutdown", diag, {"grace"});
+    if (auto grace = r.duration("grace")) config.shutdown_grace = *grace;
+  }
+  if (const auto* http = top.mapping("http", Need::optional, "a mapping with max_body_bytes")) {
+    ObjectReader r(*http, "http", diag, {"max_body_bytes"});
+    if (auto max = r.integer("max_body_bytes", Need::optional, 1024, kMaxBody, "an integer from 1024 to 67108864")) {
+      config.max_body_bytes = static_cast<std::size_t>(*max);
+    }
+  }
+  read_bots(top, config, dir);
+  read_orgs(top, config);
+  read_llm(top, config);
+  if (!diag.empty()) return diag.to_error();
+  config.config_path = path;
+  return ok_result();
+}
+
+Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
+  auto read = [&](const char* name) { return env(name); };
+  if (auto v = read("AGENTRT_LISTEN")) {
+    if (auto parsed = parse_listen(*v, "AGENTRT_LISTEN", config); !parsed) return parsed;
+  }
+  if (auto v = read("AGENTRT_DB")) config.db_path = *v;
+  if (auto v = read("AGENTRT_WORKER_ID")) config.worker_id = *v;
+  const std::pair<const char*, milliseconds*> durations[] = {{"AGENTRT_LEASE_TTL", &config.lease.ttl},
+                                                           {"AGENTRT_LEASE_HEARTBEAT", &config.lease.heartbeat},
+                                                           {"AGENTRT_POLL_INTERVAL", &config.poll_interval},
+                                                           {"AGENTRT_SHUTDOWN_GRACE", &config.shutdown_grace}};
+  for (const auto& [name, target] : durations) {
+    if (auto v = read(name)) {
+      auto d = parse_duration_setting(*v, name);
+      if (!d) return d.error();
+      *target = *d;
+    }
+  }
+  if (auto v = read("AGENTRT_MAX_ACTIVE_SESSIONS")) {
+    auto n = parse_count(*v, kMaxSessions, "AGENTRT_MAX_ACTIVE_SESSIONS");
+    if (!n) return n.error();
+    config.max_active_sessions = *n;
+  }
+  if (auto v = read("AGENTRT_MAX_BODY_BYTES")) {
+    auto n = parse_count(*v, kMaxBody, "AGENTRT_MAX_BODY_BYTES");
+    if (!n) return n.error();
+    config.max_body_bytes = *n;
+  }
+  if (auto v = read("AGENTRT_LLM_BASE_URL")) config.llm.base_url = *v;
+  if (auto v = read("AGENTRT_LLM_PROVIDER")) config.llm.provider = *v;
+  if (auto v = read("AGENTRT_LLM_MODEL")) config.llm.model = *v;
+  return ok_result();
+}
+
+Result<void> check_serve_config(const ServeConfig& config) {
+  const std::string where = config.config_path.empty() ? "serve" : "config " + config.config_path;
+  if (config.lease.heartbeat * 2 > config.lease.ttl) {
+    return Error{Errc::invalid, where + ": lease.heartbeat (" + std::to_string(config.lease.heartbeat.count()) +
+                                    " ms) must be at most half of lease.ttl (" + std::to_string(config.lease.ttl.count()) +
+                                    " ms), so one missed renewal does not lose the lease"};
+  }
+  if (!config.worker_id.empty() && !valid_id(config.worker_id) && config.worker_id.find(':') == std::string::npos) {
+    return Error{Errc::invalid, where + ": worker_id must be " + std::string(kIdExpectation)};
+  }
+  for (const auto& [org, quota] : config.org_quotas) {
+    if (quota > config.max_active_sessions) {
+      return Error{Errc::invalid, where + ": dispatch.org_quotas." + org + " (" + std::to_string(quota) +
+                                      ") is above dispatch.max_active_sessions (" +
+                                      std::to_string(config.max_active_sessions) + ")"};
+    }
+  }
+  if (config.orgs.empty()) {
+    return Error{Errc::invalid, where + ": no orgs: give at least one org with its token (orgs: {acme: {token_env: ACME_TOKEN}})"};
+  }
+  if (config.listen_host.empty()) return Error{Errc::invalid, where + ": listen host is empty"};
+  return ok_result();
+}
+
+}  // namespace agentrt::serve

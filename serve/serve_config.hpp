@@ -1,0 +1,69 @@
+#pragma once
+// The configuration of `agentrt serve` (docs/serve.md): a YAML file, then AGENTRT_* environment
+// variables, then command-line flags, each overriding the one before. Every problem is an
+// Errc::invalid naming the file:line:col, the variable or the flag, and the value expected.
+// Tokens are never part of the config: an org names the environment variable holding its
+// token (or the token's sha256), so the file can be committed and printed.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/error.hpp"
+#include "core/runtime/held_lease.hpp"
+
+namespace agentrt::serve {
+
+struct OrgAccess {
+  std::string org;
+  std::string token_env;     // the variable holding the org's API token, or
+  std::string token_sha256;  // the hex sha256 of the token
+};
+
+struct LlmOverrides {  // as `agentrt run`'s flags: they win over every definition's model
+  std::string base_url;
+  std::string provider;
+  std::string model;
+  std::string api_key_env;  // variable with the API key for every definition (else each model's own)
+};
+
+struct ServeConfig {
+  std::string db_path = ".agentrt/agentrt.db";
+  std::string listen_host = "127.0.0.1";
+  unsigned short listen_port = 8080;  // 0: any free port (printed at start)
+  std::string worker_id;              // default "serve:<host>:<pid>" (inspect checks its liveness)
+  LeaseTiming lease{std::chrono::milliseconds{10'000}, std::chrono::milliseconds{3'000}};
+  std::size_t max_active_sessions = 64;              // per worker
+  std::map<std::string, std::size_t> org_quotas;     // active sessions of one org on this worker
+  std::chrono::milliseconds poll_interval{200};      // how often the dispatcher looks for work
+  std::chrono::milliseconds shutdown_grace{20'000};  // SIGTERM: time for running steps to finish
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::map<std::string, std::string> bots;  // bot name -> definition file (sessions of that bot run it)
+  std::vector<OrgAccess> orgs;
+  LlmOverrides llm;
+  std::string config_path;  // where it was read from (for messages); empty without --config
+};
+
+// Reads a variable of the environment (injected so tests need not touch the process's).
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup process_env();
+
+// Reads and checks the YAML file into `config` (keys documented in docs/serve.md).
+Result<void> load_serve_config_file(const std::string& path, ServeConfig& config);
+// Applies AGENTRT_* variables: AGENTRT_LISTEN, AGENTRT_DB, AGENTRT_WORKER_ID, AGENTRT_LEASE_TTL,
+// AGENTRT_LEASE_HEARTBEAT, AGENTRT_MAX_ACTIVE_SESSIONS, AGENTRT_POLL_INTERVAL,
+// AGENTRT_SHUTDOWN_GRACE, AGENTRT_MAX_BODY_BYTES, AGENTRT_LLM_BASE_URL, AGENTRT_LLM_PROVIDER,
+// AGENTRT_LLM_MODEL.
+Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
+// Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen
+// address, at least one org (an API nobody can call is a mistake).
+Result<void> check_serve_config(const ServeConfig& config);
+
+// "host:port" (port 0..65535); the host may be a name or an IPv4 address.
+Result<void> parse_listen(const std::string& text, const std::string& where, ServeConfig& config);
+
+}  // namespace agentrt::serve

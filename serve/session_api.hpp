@@ -1,0 +1,72 @@
+#pragma once
+// The session endpoints of the serve HTTP API (docs/serve.md). Every /v1 route needs an org
+// token; a session of another org answers 404 exactly like a missing one, so a token never
+// learns whether another org's session exists.
+//
+//   POST /v1/sessions                       create {bot, message?: {text, message_id?}}
+//   GET  /v1/sessions?status=&bot=&limit=   list the org's sessions, newest first
+//   GET  /v1/sessions/{id}                  the session (status, seqs, pending messages)
+//   POST /v1/sessions/{id}/messages         {text, message_id?}; idempotent by message_id
+//   POST /v1/sessions/{id}/signals          {name, payload?, signal_id?}; idempotent by signal_id
+//   GET  /v1/sessions/{id}/query/{name}     status | output | transcript | calls: read-only
+//   POST /v1/sessions/{id}/updates          {name: answer|approve, call_id, ..., update_id}
+//   POST /v1/sessions/{id}/cancel           {reason, mode?: cancel|terminate}
+//
+// Writes go to the store only (inbox rows, a fenced SessionCancelled); a worker, maybe on
+// another process, runs the session. Definitions are the server's (config `bots`): a request
+// names a bot, never sends a definition, since a definition can run commands on the worker.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "backends/http_server/router.hpp"
+#include "core/model/definition.hpp"
+#include "core/ports/clock.hpp"
+#include "core/ports/id_source.hpp"
+#include "core/ports/lease_store.hpp"
+#include "core/ports/session_store.hpp"
+#include "core/runtime/held_lease.hpp"
+#include "serve/org_tokens.hpp"
+
+namespace agentrt::serve {
+
+struct ApiContext {
+  SessionStore* store = nullptr;
+  LeaseStore* leases = nullptr;
+  const Clock* clock = nullptr;
+  IdSource* ids = nullptr;
+  const OrgTokens* tokens = nullptr;
+  const std::map<std::string, AgentDefinition>* bots = nullptr;  // by bot name
+  std::function<void()> work_arrived;                            // wakes this process's worker
+  std::string cancel_owner;                                      // lease owner of a cancel
+  LeaseTiming lease;
+  std::chrono::milliseconds update_wait{10'000};                 // how long an update waits to be recorded
+};
+
+class SessionApi {
+ public:
+  explicit SessionApi(ApiContext context) : c_(std::move(context)) {}
+  void add_routes(Router& router);
+
+ private:
+  boost::asio::awaitable<ServerResponse> create(const ServerRequest& request);
+  boost::asio::awaitable<ServerResponse> list(const ServerRequest& request);
+  boost::asio::awaitable<ServerResponse> get(const ServerRequest& request, std::string id);
+  boost::asio::awaitable<ServerResponse> message(const ServerRequest& request, std::string id);
+  boost::asio::awaitable<ServerResponse> signal(const ServerRequest& request, std::string id);
+  boost::asio::awaitable<ServerResponse> query(const ServerRequest& request, std::string id, std::string name);
+  boost::asio::awaitable<ServerResponse> update(const ServerRequest& request, std::string id);
+  boost::asio::awaitable<ServerResponse> cancel(const ServerRequest& request, std::string id);
+
+  // The session if it exists and belongs to `org`; else the 404 (or store error) answer.
+  boost::asio::awaitable<std::variant<SessionRecord, ServerResponse>> owned(const std::string& org, const std::string& id);
+  // Enqueues one inbox entry; 409 duplicate_<kind> when the id was seen before.
+  boost::asio::awaitable<ServerResponse> enqueue(const SessionRecord& record, InboxMessage message, std::string_view kind,
+                                                 int status);
+
+  ApiContext c_;
+};
+
+}  // namespace agentrt::serve

@@ -1,0 +1,195 @@
+#include "serve/worker.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/definition/definition_loader.hpp"
+#include "core/runtime/session_runner.hpp"
+#include "core/runtime/task_group.hpp"
+
+namespace agentrt::serve {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::size_t kMaxCachedDefinitions = 256;
+
+// The orchestrator child: runs the session to quiescence, keeps the outcome, then stops the
+// heartbeat by cancelling the group (join() then reports that reason, not a failure).
+asio::awaitable<Result<void>> orchestrate(SessionRunner* runner, Result<RunOutcome>* outcome, TaskGroup* group) {
+  *outcome = co_await runner->run();
+  if (!*outcome) co_return outcome->error();
+  group->cancel(Error{Errc::cancelled, "quiescent"});
+  co_return ok_result();
+}
+
+}  // namespace
+
+struct Worker::LoadedDefinition {
+  AgentDefinition definition;
+  std::unique_ptr<SessionAdapters> adapters;
+};
+
+struct Worker::Activation {
+  std::string org;
+  TaskGroup* group = nullptr;  // set while its children run
+  bool cancel_requested = false;
+};
+
+Worker::Worker(asio::any_io_executor executor, WorkerPorts ports, WorkerOptions options)
+    : executor_(std::move(executor)), ports_(std::move(ports)), options_(std::move(options)), wakeup_(executor_) {}
+
+Worker::~Worker() = default;
+
+void Worker::wake() { wakeup_.cancel(); }
+
+void Worker::stop_claiming() {
+  claiming_ = false;
+  wakeup_.cancel();
+}
+
+void Worker::cancel_all() {
+  for (auto& [id, activation] : active_) {
+    activation->cancel_requested = true;
+    if (activation->group != nullptr) activation->group->cancel(Error{Errc::cancelled, "worker shutting down"});
+  }
+  wakeup_.cancel();
+}
+
+asio::awaitable<void> Worker::run() {
+  while (claiming_) {
+    co_await dispatch_once();
+    if (!claiming_) break;
+    wakeup_.expires_after(options_.poll_interval);
+    boost::system::error_code ec;
+    co_await wakeup_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  // Drain: the activations end on their own (or by cancel_all); each finishing one wakes us.
+  while (!active_.empty()) {
+    wakeup_.expires_after(options_.poll_interval);
+    boost::system::error_code ec;
+    co_await wakeup_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+bool Worker::has_room_for(const std::string& org) const {
+  if (active_.size() >= options_.max_active) return false;
+  const auto quota = options_.org_quotas.find(org);
+  if (quota == options_.org_quotas.end()) return true;
+  const auto running = active_per_org_.find(org);
+  return running == active_per_org_.end() || running->second < quota->second;
+}
+
+asio::awaitable<void> Worker::dispatch_once() {
+  if (active_.size() >= options_.max_active) co_return;
+  // Look a little further than the free slots: some candidates are over their org's quota
+  // or are won by another worker meanwhile.
+  const std::size_t limit = (options_.max_active - active_.size()) * 2 + 8;
+  auto runnable = co_await ports_.leases->find_runnable(ports_.clock->wall_ms(), limit);
+  store_reachable_ = runnable.ok();
+  if (!runnable) {
+    spdlog::warn("worker {}: cannot look for work: {}", options_.worker_id, runnable.error().to_string());
+    co_return;
+  }
+  for (auto& candidate : *runnable) {
+    if (!claiming_) break;
+    if (active_.contains(candidate.session)) continue;
+    if (!has_room_for(candidate.org.str())) continue;
+    auto activation = std::make_unique<Activation>();
+    activation->org = candidate.org.str();
+    ++active_per_org_[activation->org];
+    active_.emplace(candidate.session, std::move(activation));
+    asio::co_spawn(executor_, activate(std::move(candidate)), asio::detached);
+  }
+}
+
+void Worker::finished(const SessionId& id, const std::string& org) {
+  active_.erase(id);
+  if (auto it = active_per_org_.find(org); it != active_per_org_.end() && --it->second == 0) active_per_org_.erase(it);
+  wakeup_.cancel();  // a free slot: look for more work now (or let a drain finish)
+}
+
+asio::awaitable<Result<std::shared_ptr<Worker::LoadedDefinition>>> Worker::definition_for(const SessionRecord& record) {
+  if (auto it = definitions_.find(record.definition_hash); it != definitions_.end()) co_return it->second;
+  auto canonical = co_await ports_.store->get_definition(record.definition_hash);
+  if (!canonical) co_return canonical.error().with_context("load definition of session " + record.id.str());
+  auto definition = definition_from_canonical(*canonical);
+  if (!definition) co_return definition.error().with_context("pinned definition of session " + record.id.str());
+  auto loaded = std::make_shared<LoadedDefinition>();
+  loaded->definition = std::move(definition.value());
+  auto adapters = ports_.adapters(loaded->definition);
+  if (!adapters) co_return adapters.error().with_context("adapters for definition " + record.definition_hash.substr(0, 12));
+  loaded->adapters = std::move(adapters.value());
+  if (definitions_.size() >= kMaxCachedDefinitions) definitions_.clear();
+  definitions_.emplace(record.definition_hash, loaded);
+  co_return loaded;
+}
+
+asio::awaitable<void> Worker::activate(RunnableSession candidate) {
+  const SessionId id = candidate.session;
+  const std::string org = candidate.org.str();
+  Activation* self = active_.at(id).get();
+  auto lease = co_await HeldLease::take(*ports_.leases, *ports_.clock, id, options_.worker_id, HeldLease::Mode::acquire,
+                                        options_.lease);
+  if (!lease) {
+    // Another worker won the race (conflict): normal. Anything else is worth a line.
+    if (lease.error().code != Errc::conflict) {
+      spdlog::warn("worker {}: session {}: lease not taken: {}", options_.worker_id, id.str(), lease.error().to_string());
+    }
+    finished(id, org);
+    co_return;
+  }
+  ++stats_.activations;
+  auto record = co_await ports_.store->get_session(id);
+  Result<std::shared_ptr<LoadedDefinition>> loaded = Error{Errc::fatal, "not loaded"};
+  if (record) loaded = co_await definition_for(*record);
+  Result<RunOutcome> outcome = Error{Errc::cancelled, "session " + id.str() + ": not run"};
+  Result<void> joined = ok_result();
+  if (!record) {
+    joined = record.error();
+  } else if (!loaded) {
+    joined = loaded.error();
+  } else if (!self->cancel_requested) {
+    auto& adapters = *(*loaded)->adapters;
+    RuntimePorts runtime{ports_.store, &adapters.llm(), &adapters.http_tools(), &adapters.command_tools(), ports_.clock};
+    RunOptions run_options;
+    run_options.wait_for_timers = false;  // asleep: release the session; the dispatcher wakes it when due
+    run_options.api_key = adapters.api_key();
+    SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options), nullptr);
+    TaskGroup group(executor_);
+    self->group = &group;
+    (void)group.spawn("heartbeat", lease->keep_alive());
+    (void)group.spawn("orchestrator", orchestrate(&runner, &outcome, &group));
+    joined = co_await group.join();
+    self->group = nullptr;
+  }
+  if (outcome) {
+    ++stats_.quiescent;
+  } else if (outcome.error().code == Errc::fenced || (!joined && joined.error().code == Errc::fenced)) {
+    ++stats_.lost;
+    spdlog::warn("worker {}: session {}: lease lost, stopped without writing more: {}", options_.worker_id, id.str(),
+                 (!joined ? joined.error() : outcome.error()).to_string());
+  } else if (self->cancel_requested) {
+    ++stats_.cancelled;
+  } else {
+    ++stats_.failed;
+    spdlog::error("worker {}: session {}: stopped: {}", options_.worker_id, id.str(),
+                  (!joined && joined.error().message != "quiescent" ? joined.error() : outcome.error()).to_string());
+  }
+  // A fenced release means another owner has it now: nothing of ours to give back.
+  auto released = co_await lease->release();
+  if (!released && released.error().code != Errc::fenced) {
+    spdlog::warn("worker {}: session {}: lease not released (it expires by itself): {}", options_.worker_id, id.str(),
+                 released.error().to_string());
+  }
+  finished(id, org);
+}
+
+}  // namespace agentrt::serve

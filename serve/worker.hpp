@@ -1,0 +1,112 @@
+#pragma once
+// The worker of `agentrt serve`: a dispatcher that claims runnable sessions (new inbox
+// messages, due timers, turns whose owner died) through their lease, and one activation per
+// claimed session. Bounded: at most max_active sessions at once, and at most org_quotas[org]
+// of one org; work over the bound stays in the store (backpressure), never queued in memory.
+//
+// An activation is one TaskGroup of two children (DESIGN.md, per-session task groups):
+//   heartbeat     renews the lease every lease.heartbeat; a lost lease fails the group,
+//                 which cancels the orchestrator at once (it writes nothing more: every
+//                 append is fenced by the epoch anyway);
+//   orchestrator  the SessionRunner, until the session is quiescent (idle with an empty
+//                 inbox, waiting for input, asleep, finished); then it stops the heartbeat.
+// Then the lease is released, so a message or a due timer wakes the session on whichever
+// worker is free; a quiescent session holds no lease and no memory here.
+//
+// Threading: everything runs on the worker's executor (one io_context thread).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/model/definition.hpp"
+#include "core/ports/clock.hpp"
+#include "core/ports/lease_store.hpp"
+#include "core/ports/session_store.hpp"
+#include "core/runtime/held_lease.hpp"
+#include "serve/session_adapters.hpp"
+
+namespace agentrt {
+class TaskGroup;
+}
+
+namespace agentrt::serve {
+
+struct WorkerOptions {
+  std::string worker_id;  // the lease owner
+  LeaseTiming lease;
+  std::size_t max_active = 64;
+  std::map<std::string, std::size_t> org_quotas;
+  std::chrono::milliseconds poll_interval{200};
+};
+
+struct WorkerPorts {
+  SessionStore* store = nullptr;
+  LeaseStore* leases = nullptr;
+  const Clock* clock = nullptr;
+  SessionAdaptersFactory adapters;
+};
+
+struct WorkerStats {
+  std::uint64_t activations = 0;  // leases taken
+  std::uint64_t quiescent = 0;    // activations that ran to quiescence
+  std::uint64_t lost = 0;         // stopped by a lost lease or a fenced append
+  std::uint64_t failed = 0;       // stopped by another error (store down, bad definition)
+  std::uint64_t cancelled = 0;    // stopped by shutdown
+};
+
+class Worker {
+ public:
+  Worker(boost::asio::any_io_executor executor, WorkerPorts ports, WorkerOptions options);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Claims and runs sessions until stop_claiming(); then returns once every activation ended.
+  boost::asio::awaitable<void> run();
+  // New work may be waiting (this process enqueued a message): look now, not at the next poll.
+  void wake();
+  // Drain: claim nothing more; running activations go on.
+  void stop_claiming();
+  // The grace period is over: cancel every activation (each stops its runner, then releases
+  // its lease; calls in flight are redone by the next owner with the same idempotency keys).
+  void cancel_all();
+
+  [[nodiscard]] std::size_t active() const { return active_.size(); }
+  [[nodiscard]] bool claiming() const { return claiming_; }
+  // False after the last look for work failed (the store is down or locked): not ready.
+  [[nodiscard]] bool store_reachable() const { return store_reachable_; }
+  [[nodiscard]] const WorkerStats& stats() const { return stats_; }
+  [[nodiscard]] const std::string& worker_id() const { return options_.worker_id; }
+
+ private:
+  struct Activation;
+  struct LoadedDefinition;
+
+  boost::asio::awaitable<void> dispatch_once();
+  [[nodiscard]] bool has_room_for(const std::string& org) const;
+  boost::asio::awaitable<void> activate(RunnableSession session);
+  boost::asio::awaitable<Result<std::shared_ptr<LoadedDefinition>>> definition_for(const SessionRecord& record);
+  void finished(const SessionId& id, const std::string& org);
+
+  boost::asio::any_io_executor executor_;
+  WorkerPorts ports_;
+  WorkerOptions options_;
+  boost::asio::steady_timer wakeup_;
+  bool claiming_ = true;
+  bool store_reachable_ = true;
+  std::map<SessionId, std::unique_ptr<Activation>> active_;
+  std::map<std::string, std::size_t> active_per_org_;
+  // By hash; bounded (cleared past a size: an activation keeps its own reference).
+  std::map<std::string, std::shared_ptr<LoadedDefinition>> definitions_;
+  WorkerStats stats_;
+};
+
+}  // namespace agentrt::serve
