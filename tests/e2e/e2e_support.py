@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import unittest
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,6 +298,44 @@ def history_problems(events: list[dict]) -> list[str]:
         n = len(answered.get(call_id, []))
         if n != 1:
             problems.append(f"call {call_id} (ToolRequested seq {seq}) has {n} ToolCompleted/ToolFailed events")
+    return problems
+
+
+def effects_turn_problems(events: list[dict], n: int) -> list[str]:
+    """Why a history of one "effects N par P" turn is not exactly right: valid, one message and
+    one completed turn answered "done N", and the calls the model asked for (n = 1..N)."""
+    problems = history_problems(events) + turn_end_problems(events, f"done {n}")
+    types = Counter(e["type"] for e in events)
+    if types["MessageReceived"] != 1 or types["TurnCompleted"] != 1:
+        problems.append(f"{types['MessageReceived']} MessageReceived, {types['TurnCompleted']} TurnCompleted")
+    args = [json.loads(e["data"]["arguments"]) if isinstance(e["data"]["arguments"], str) else e["data"]["arguments"]
+            for e in events if e["type"] == "ToolRequested"]
+    if sorted(a.get("n", 0) for a in args) != list(range(1, n + 1)):
+        problems.append(f"ToolRequested arguments {args}, expected n = 1..{n}")
+    return problems
+
+
+def tool_effect_problems(session: str, events: list[dict], requests: list, effect_keys: list[str]) -> list[str]:
+    """Why the tool server's view of a session's calls is wrong: the keys it saw must be exactly
+    the ToolRequested keys (<session>:<seq>), one effect applied per key, and no request for a
+    key after that key's ToolCompleted/ToolFailed was recorded. `requests` and `effect_keys`
+    come from ToolServer.snapshot() and ToolServer.effect_keys()."""
+    problems = []
+    requested = {e["seq"]: e for e in events if e["type"] == "ToolRequested"}
+    keys = {f"{session}:{seq}" for seq in requested}
+    seen = {r.key for r in requests if r.session == session}
+    applied = [k for k in effect_keys if k.rsplit(":", 1)[0] == session]
+    if seen != keys:
+        problems.append(f"keys seen {sorted(seen)} != ToolRequested keys {sorted(keys)}")
+    if sorted(applied) != sorted(keys):
+        problems.append(f"effects applied for {sorted(applied)}, expected one per {sorted(keys)}")
+    seq_of_call = {e["data"]["call_id"]: seq for seq, e in requested.items()}
+    for e in events:
+        if e["type"] in ("ToolCompleted", "ToolFailed") and e["data"].get("call_id") in seq_of_call:
+            key = f"{session}:{seq_of_call[e['data']['call_id']]}"
+            late = [r.arrived_ms for r in requests if r.key == key and r.arrived_ms > e["time_ms"]]
+            if late:
+                problems.append(f"{key}: requests at {late} after its {e['type']} at {e['time_ms']}")
     return problems
 
 

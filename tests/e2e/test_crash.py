@@ -28,7 +28,7 @@ import unittest
 import zlib
 from collections import Counter
 
-from e2e_support import EXIT_OK, E2ETestCase, Proc, definition, effect_tool, history_problems, turn_end_problems
+from e2e_support import EXIT_OK, E2ETestCase, Proc, definition, effect_tool, effects_turn_problems, tool_effect_problems
 
 SESSIONS = int(os.environ.get("AGENTRT_E2E_CRASH_SESSIONS", "20"))
 MAX_KILLS = 60
@@ -171,31 +171,11 @@ class CrashTest(E2ETestCase):
             session = sessions[tag]
             events = self.history(session)
             dump = "\n".join(f"    {e['seq']} {e['time_ms']} {e['type']} {json.dumps(e['data'])[:160]}" for e in events)
-            problems = history_problems(events) + turn_end_problems(events, f"done {n}")
-            types = Counter(e["type"] for e in events)
-            if types["MessageReceived"] != 1 or types["TurnCompleted"] != 1:
-                problems.append(f"{types['MessageReceived']} MessageReceived, {types['TurnCompleted']} TurnCompleted")
-            requested = {e["seq"]: e for e in events if e["type"] == "ToolRequested"}
-            args = [json.loads(e["data"]["arguments"]) if isinstance(e["data"]["arguments"], str)
-                    else e["data"]["arguments"] for e in requested.values()]
-            if sorted(a.get("n", 0) for a in args) != list(range(1, n + 1)):
-                problems.append(f"ToolRequested arguments {args}, expected n = 1..{n}")
+            problems = effects_turn_problems(events, n)
+            requested = [e["seq"] for e in events if e["type"] == "ToolRequested"]
             keys = {f"{session}:{seq}" for seq in requested}
             all_keys |= keys
-            seen = {r.key for r in requests if r.session == session}
-            applied = [k for k in self.tools.effect_keys() if k.rsplit(":", 1)[0] == session]
-            if seen != keys:
-                problems.append(f"keys seen {sorted(seen)} != ToolRequested keys {sorted(keys)}")
-            if sorted(applied) != sorted(keys):
-                problems.append(f"effects applied for {sorted(applied)}, expected one per {sorted(keys)}")
-            # A key must not be requested again once its outcome is recorded.
-            seq_of_call = {e["data"]["call_id"]: seq for seq, e in requested.items()}
-            for e in events:
-                if e["type"] in ("ToolCompleted", "ToolFailed") and e["data"].get("call_id") in seq_of_call:
-                    key = f"{session}:{seq_of_call[e['data']['call_id']]}"
-                    late = [r.arrived_ms for r in requests if r.key == key and r.arrived_ms > e["time_ms"]]
-                    if late:
-                        problems.append(f"{key}: requests at {late} after its {e['type']} at {e['time_ms']}")
+            problems += tool_effect_problems(session, events, requests, self.tools.effect_keys())
             if problems:
                 failures.append(f"{tag} session {session}:\n  " + "\n  ".join(problems) + "\n" + dump)
         stray = {r.key for r in requests} - all_keys
