@@ -53,8 +53,10 @@ class Shutdown {
     if (ec) co_return;  // the worker ended on its own: nothing to do
     draining_ = true;
     spdlog::info("serve: signal {}: draining (grace {} ms); a second signal stops at once", signal, grace_.count());
+    // The HTTP API keeps answering while the worker drains (its requests only write to the
+    // store), so /readyz can say "not ready" and a load balancer move traffic away; it stops
+    // once the worker has ended (run_serve).
     worker_.stop_claiming();
-    asio::co_spawn(signals_.get_executor(), server_.stop(kHttpGrace), asio::detached);
     grace_timer_.expires_after(grace_);
     grace_timer_.async_wait([this](boost::system::error_code timer_ec) {
       if (timer_ec) return;
@@ -65,9 +67,13 @@ class Shutdown {
     if (ec) co_return;
     spdlog::warn("serve: second signal {}: cancelling {} running session(s) now", signal, worker_.active());
     worker_.cancel_all();
+    asio::co_spawn(signals_.get_executor(), server_.stop(std::chrono::milliseconds{0}), asio::detached);
   }
 
-  // The worker has ended: stop listening for signals and the grace timer.
+  // The worker has ended: no grace period left to wait for.
+  void worker_done() { grace_timer_.cancel(); }
+
+  // The HTTP server has stopped too: stop listening for signals, so the io_context can end.
   void done() {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
@@ -118,7 +124,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.ids = ports.ids;
   api_context.tokens = &tokens.value();
   api_context.bots = &bots.value();
-  api_context.work_arrived = [&worker] { worker.wake(); };
+  api_context.work_arrived = [&worker](const SessionId& session) { worker.inbox_changed(session); };
   api_context.cancel_owner = "api:" + worker_id;
   api_context.lease = config.lease;
   SessionApi api(std::move(api_context));
@@ -145,8 +151,10 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   asio::co_spawn(ctx, shutdown.watch(), asio::detached);
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     if (error) spdlog::error("serve: worker stopped by an exception");
-    shutdown.done();
-    asio::co_spawn(ctx, server.stop(kHttpGrace), asio::detached);
+    shutdown.worker_done();
+    // In-flight API requests get kHttpGrace (a second signal cuts it short); then the
+    // signal wait ends too and ctx.run() returns.
+    asio::co_spawn(ctx, server.stop(kHttpGrace), [&](std::exception_ptr) { shutdown.done(); });
   });
   ctx.run();
   const auto& stats = worker.stats();

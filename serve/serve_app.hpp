@@ -3,11 +3,13 @@
 // with every other serve process (docs/serve.md). It prints one JSON line when it listens
 // ({"kind":"listening","host","port","worker"}) and one when it stops.
 //
-// Shutdown (SIGTERM or SIGINT): readiness turns false, the worker claims nothing more, the
-// HTTP server finishes its in-flight requests, running sessions get shutdown_grace to reach
-// quiescence; then (or at a second signal) every activation is cancelled, which stops its
-// runner and releases its lease. Nothing is lost either way: an interrupted call is redone by
-// the next owner with the same idempotency key.
+// Shutdown (SIGTERM or SIGINT): readiness turns false, the worker claims nothing more, and
+// running sessions get shutdown_grace to reach quiescence; then (or at a second signal) every
+// activation is cancelled, which stops its runner and releases its lease. The HTTP API keeps
+// answering while the worker drains (/readyz says 503 not_ready); once the worker has ended
+// it stops accepting and lets in-flight requests finish (a second signal closes them at
+// once). Nothing is lost either way: an interrupted call is redone by the next owner with the
+// same idempotency key.
 
 #include <iosfwd>
 

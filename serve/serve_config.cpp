@@ -16,6 +16,7 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr long long kMaxSessions = 100'000;
+constexpr long long kMinBody = 1024;  // the same bounds for the file and AGENTRT_MAX_BODY_BYTES
 constexpr long long kMaxBody = 64LL * 1024 * 1024;
 constexpr std::string_view kIdExpectation = "1 to 64 characters of [A-Za-z0-9_.-]";
 
@@ -119,16 +120,16 @@ std::string parent_dir(const std::string& path) {
   return slash == std::string::npos ? std::string{} : path.substr(0, slash);
 }
 
-Result<std::size_t> parse_count(const std::string& text, long long max, const std::string& where) {
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || value < 1 || value > max) {
-    return Error{Errc::invalid, where + ": expected an integer from 1 to " + std::to_string(max) + ", got \"" + text + "\""};
+// Only decimal digits: std::stoll alone would also take " 80" and "+80".
+bool all_digits(std::string_view text) {
+  return !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+Result<std::size_t> parse_count(const std::string& text, long long min, long long max, const std::string& where) {
+  const long long value = all_digits(text) ? std::stoll(text) : -1;
+  if (value < min || value > max) {
+    return Error{Errc::invalid, where + ": expected an integer from " + std::to_string(min) + " to " +
+                                    std::to_string(max) + ", got \"" + text + "\""};
   }
   return static_cast<std::size_t>(value);
 }
@@ -151,17 +152,12 @@ EnvLookup process_env() {
 
 Result<void> parse_listen(const std::string& text, const std::string& where, ServeConfig& config) {
   const auto colon = text.rfind(':');
-  const std::string expected = where + ": expected host:port such as 127.0.0.1:8080, got \"" + text + "\"";
+  const std::string expected =
+      (where.empty() ? "" : where + ": ") + "expected host:port such as 127.0.0.1:8080, got \"" + text + "\"";
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return Error{Errc::invalid, expected};
   const auto port_text = text.substr(colon + 1);
-  std::size_t used = 0;
-  long port = -1;
-  try {
-    port = std::stol(port_text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != port_text.size() || port < 0 || port > 65535) return Error{Errc::invalid, expected};
+  const long long port = all_digits(port_text) ? std::stoll(port_text) : -1;
+  if (port < 0 || port > 65535) return Error{Errc::invalid, expected};
   config.listen_host = text.substr(0, colon);
   config.listen_port = static_cast<unsigned short>(port);
   return ok_result();
@@ -184,7 +180,9 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   ObjectReader top(doc->root, "", diag,
                    {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "bots", "orgs", "llm"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
-    if (auto parsed = parse_listen(*listen, "listen", config); !parsed) diag.error("listen", parsed.error().message);
+    if (auto parsed = parse_listen(*listen, "", config); !parsed) {
+      diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
+    }
   }
   const auto dir = parent_dir(path);
   if (auto db = top.string("db", Need::optional, "a database file path")) {
@@ -199,7 +197,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   }
   if (const auto* http = top.mapping("http", Need::optional, "a mapping with max_body_bytes")) {
     ObjectReader r(*http, "http", diag, {"max_body_bytes"});
-    if (auto max = r.integer("max_body_bytes", Need::optional, 1024, kMaxBody, "an integer from 1024 to 67108864")) {
+    if (auto max = r.integer("max_body_bytes", Need::optional, kMinBody, kMaxBody, "an integer from 1024 to 67108864")) {
       config.max_body_bytes = static_cast<std::size_t>(*max);
     }
   }
@@ -230,12 +228,12 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
     }
   }
   if (auto v = read("AGENTRT_MAX_ACTIVE_SESSIONS")) {
-    auto n = parse_count(*v, kMaxSessions, "AGENTRT_MAX_ACTIVE_SESSIONS");
+    auto n = parse_count(*v, 1, kMaxSessions, "AGENTRT_MAX_ACTIVE_SESSIONS");
     if (!n) return n.error();
     config.max_active_sessions = *n;
   }
   if (auto v = read("AGENTRT_MAX_BODY_BYTES")) {
-    auto n = parse_count(*v, kMaxBody, "AGENTRT_MAX_BODY_BYTES");
+    auto n = parse_count(*v, kMinBody, kMaxBody, "AGENTRT_MAX_BODY_BYTES");
     if (!n) return n.error();
     config.max_body_bytes = *n;
   }

@@ -63,7 +63,8 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // address, at least one org (an API nobody can call is a mistake).
 Result<void> check_serve_config(const ServeConfig& config);
 
-// "host:port" (port 0..65535); the host may be a name or an IPv4 address.
+// "host:port" (port 0..65535, decimal digits only); the host may be a name or an IPv4 address.
+// Problems read "<where>: expected host:port ..." (no prefix when `where` is empty).
 Result<void> parse_listen(const std::string& text, const std::string& where, ServeConfig& config);
 
 }  // namespace agentrt::serve

@@ -117,7 +117,7 @@ asio::awaitable<ServerResponse> SessionApi::enqueue(const SessionRecord& record,
     co_return json_error(409, "duplicate_" + std::string(kind),
                          std::string(kind) + " id " + id + " was already received by this session; nothing changed");
   }
-  if (c_.work_arrived) c_.work_arrived();
+  if (c_.work_arrived) c_.work_arrived(record.id);
   co_return json_response(status, {{"session", record.id.str()}, {std::string(kind) + "_id", id}, {"accepted", true}});
 }
 
@@ -160,7 +160,7 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
   if (first_message) {
     auto queued = co_await c_.store->enqueue(record.id, std::move(*first_message));
     if (!queued) co_return store_error(queued.error(), "enqueue the first message of " + record.id.str());
-    if (c_.work_arrived) c_.work_arrived();
+    if (c_.work_arrived) c_.work_arrived(record.id);
   }
   spdlog::info("api: org {} created session {} (bot {})", record.org.str(), record.id.str(), record.bot.str());
   co_return json_response(201, {{"session", session_json(record)}});
@@ -350,7 +350,7 @@ asio::awaitable<ServerResponse> SessionApi::update(const ServerRequest& request,
   }
   auto queued = co_await c_.store->enqueue(r.id, InboxMessage{message_id, answer, c_.clock->wall_ms()});
   if (!queued) co_return store_error(queued.error(), "enqueue update to " + id);
-  if (c_.work_arrived) c_.work_arrived();
+  if (c_.work_arrived) c_.work_arrived(r.id);
   // Wait until a worker has recorded it: the result is the MessageReceived's seq.
   const auto deadline = std::chrono::steady_clock::now() + c_.update_wait;
   std::int64_t after = state->last_seq;
@@ -382,7 +382,10 @@ asio::awaitable<ServerResponse> SessionApi::cancel(const ServerRequest& request,
   if (is_answer(reason)) co_return std::get<ServerResponse>(std::move(reason));
   const auto why = std::get<std::optional<std::string>>(reason);
   if (!why) co_return json_error(400, "invalid_request", "reason: required");
-  const std::string mode = b.value("mode", std::string{"cancel"});
+  // string_field, not json::value(): a mistyped mode is a 400, not an exception (500).
+  auto mode_field = string_field(b, "mode", 16);
+  if (is_answer(mode_field)) co_return json_error(400, "invalid_request", "mode: cancel or terminate");
+  const std::string mode = std::get<std::optional<std::string>>(mode_field).value_or("cancel");
   if (mode != "cancel" && mode != "terminate") co_return json_error(400, "invalid_request", "mode: cancel or terminate");
   auto record = co_await owned(std::get<std::string>(org), id);
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));

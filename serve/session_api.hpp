@@ -39,7 +39,7 @@ struct ApiContext {
   IdSource* ids = nullptr;
   const OrgTokens* tokens = nullptr;
   const std::map<std::string, AgentDefinition>* bots = nullptr;  // by bot name
-  std::function<void()> work_arrived;                            // wakes this process's worker
+  std::function<void(const SessionId&)> work_arrived;            // tells this process's worker
   std::string cancel_owner;                                      // lease owner of a cancel
   LeaseTiming lease;
   std::chrono::milliseconds update_wait{10'000};                 // how long an update waits to be recorded

@@ -20,6 +20,9 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr std::size_t kMaxCachedDefinitions = 256;
+// A running session looks at its inbox this often at most (messages sent to this process
+// wake it at once through the dispatcher; this is for messages enqueued elsewhere).
+constexpr std::chrono::milliseconds kMinInboxPoll{500};
 
 // The orchestrator child: runs the session to quiescence, keeps the outcome, then stops the
 // heartbeat by cancelling the group (join() then reports that reason, not a failure).
@@ -28,6 +31,28 @@ asio::awaitable<Result<void>> orchestrate(SessionRunner* runner, Result<RunOutco
   if (!*outcome) co_return outcome->error();
   group->cancel(Error{Errc::cancelled, "quiescent"});
   co_return ok_result();
+}
+
+// The inbox poller child: another process (an API node) may enqueue while this worker runs the
+// turn; the runner then records the message at its next step instead of after the turn.
+// Store errors are not fatal here: the runner drains the inbox at the end of the turn anyway.
+asio::awaitable<Result<void>> poll_inbox(SessionStore* store, SessionId id, SessionRunner* runner,
+                                         std::chrono::milliseconds interval) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+      co_return Error{Errc::cancelled, "inbox poller of session " + id.str() + " stopped"};
+    }
+    auto pending = co_await store->pending_messages(id, 1);
+    if (!pending) {
+      spdlog::debug("session {}: inbox not polled: {}", id.str(), pending.error().to_string());
+      continue;
+    }
+    if (!pending->empty()) runner->inbox_changed();
+  }
 }
 
 }  // namespace
@@ -39,7 +64,8 @@ struct Worker::LoadedDefinition {
 
 struct Worker::Activation {
   std::string org;
-  TaskGroup* group = nullptr;  // set while its children run
+  TaskGroup* group = nullptr;       // set while its children run
+  SessionRunner* runner = nullptr;  // likewise
   bool cancel_requested = false;
 };
 
@@ -49,6 +75,15 @@ Worker::Worker(asio::any_io_executor executor, WorkerPorts ports, WorkerOptions 
 Worker::~Worker() = default;
 
 void Worker::wake() { wakeup_.cancel(); }
+
+void Worker::inbox_changed(const SessionId& session) {
+  const auto it = active_.find(session);
+  if (it != active_.end() && it->second->runner != nullptr) {
+    it->second->runner->inbox_changed();
+  } else {
+    wake();
+  }
+}
 
 void Worker::stop_claiming() {
   claiming_ = false;
@@ -165,10 +200,13 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options), nullptr);
     TaskGroup group(executor_);
     self->group = &group;
+    self->runner = &runner;
     (void)group.spawn("heartbeat", lease->keep_alive());
     (void)group.spawn("orchestrator", orchestrate(&runner, &outcome, &group));
+    (void)group.spawn("inbox", poll_inbox(ports_.store, id, &runner, std::max(options_.poll_interval * 5, kMinInboxPoll)));
     joined = co_await group.join();
     self->group = nullptr;
+    self->runner = nullptr;
   }
   if (outcome) {
     ++stats_.quiescent;

@@ -4,12 +4,15 @@
 // claimed session. Bounded: at most max_active sessions at once, and at most org_quotas[org]
 // of one org; work over the bound stays in the store (backpressure), never queued in memory.
 //
-// An activation is one TaskGroup of two children (DESIGN.md, per-session task groups):
+// An activation is one TaskGroup (DESIGN.md, per-session task groups) of three children:
 //   heartbeat     renews the lease every lease.heartbeat; a lost lease fails the group,
 //                 which cancels the orchestrator at once (it writes nothing more: every
 //                 append is fenced by the epoch anyway);
+//   inbox         polls the session's inbox while it runs, so a message enqueued by another
+//                 process mid-turn is recorded at the runner's next step;
 //   orchestrator  the SessionRunner, until the session is quiescent (idle with an empty
-//                 inbox, waiting for input, asleep, finished); then it stops the heartbeat.
+//                 inbox, waiting for input, asleep, finished); then it stops its siblings.
+// The fourth child of DESIGN.md, the output publisher, comes with streaming to clients.
 // Then the lease is released, so a message or a due timer wakes the session on whichever
 // worker is free; a quiescent session holds no lease and no memory here.
 //
@@ -73,6 +76,9 @@ class Worker {
   boost::asio::awaitable<void> run();
   // New work may be waiting (this process enqueued a message): look now, not at the next poll.
   void wake();
+  // A message for `session` was enqueued by this process: the running activation takes it at
+  // its next step; otherwise the dispatcher looks now.
+  void inbox_changed(const SessionId& session);
   // Drain: claim nothing more; running activations go on.
   void stop_claiming();
   // The grace period is over: cancel every activation (each stops its runner, then releases

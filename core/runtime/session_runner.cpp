@@ -58,6 +58,15 @@ asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
       if (!*drained) break;  // quiescent: nothing running, nothing to read
       continue;
     }
+    if (inbox_changed_) {
+      inbox_changed_ = false;
+      auto drained = co_await drain_inbox();  // commits and launches what the messages cause
+      if (!drained) {
+        status = drained.error();
+        break;
+      }
+      continue;
+    }
     auto result = co_await next_result();
     const auto cancel_state = co_await asio::this_coro::cancellation_state;
     if (cancel_state.cancelled() != asio::cancellation_type::none) {
@@ -228,8 +237,13 @@ void SessionRunner::launch(std::string key, asio::awaitable<Command> op) {
                  }));
 }
 
+void SessionRunner::inbox_changed() {
+  inbox_changed_ = true;
+  if (wakeup_) wakeup_->cancel();
+}
+
 asio::awaitable<std::optional<Command>> SessionRunner::next_result() {
-  while (results_.empty()) {
+  while (results_.empty() && !inbox_changed_) {
     // Cancelled (a lost lease): return at once, also when the cancellation came while we were
     // not waiting here; run() sees it and stops the operations.
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;

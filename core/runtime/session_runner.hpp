@@ -65,6 +65,11 @@ class SessionRunner {
   // sleeping (when not waiting for timers) or finished.
   boost::asio::awaitable<Result<RunOutcome>> run();
 
+  // New inbox messages are waiting (a serve worker's inbox poller saw them): record them now
+  // (MessageReceived, queued for the next turn or answering a question) instead of at the
+  // end of the running turn. Call on run()'s executor; harmless when run() is not running.
+  void inbox_changed();
+
  private:
   struct Operation {
     boost::asio::cancellation_signal cancel;
@@ -100,6 +105,7 @@ class SessionRunner {
   std::deque<std::pair<std::string, Command>> results_;
   std::unique_ptr<boost::asio::steady_timer> wakeup_;                // cancelled when a result arrives
   std::optional<Error> internal_error_;                              // an operation threw: a bug
+  bool inbox_changed_ = false;                                       // drain the inbox at the next step
 };
 
 }  // namespace agentrt

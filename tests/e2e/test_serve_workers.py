@@ -155,9 +155,13 @@ class ServeWorkersTest(E2ETestCase):
         self.addCleanup(lambda: a.alive() and os.kill(a.pid, signal.SIGCONT))
 
         b = self.start_worker(config)
-        self.assertTrue(wait_until(lambda: lease_of(self.db, session)[0] == b.worker, 15), "b took the session over")
-        self.assertGreater(lease_of(self.db, session)[1], epoch, "a takeover raises the epoch")
+        # b takes the session over once a's lease expires, redoes the call with the same key
+        # (the tool server answers it from its stored result) and finishes the turn.
         self.assertTrue(wait_until(lambda: session in self.completed(), 20), "b finished the turn")
+        owner, new_epoch, _ = lease_of(self.db, session)
+        self.assertGreater(new_epoch, epoch, "a takeover raises the epoch")
+        self.assertIn(owner, ("", b.worker))
+        self.assertEqual(len(tools.snapshot()), 2, "a's request and b's retry with the same key")
         os.kill(a.pid, signal.SIGCONT)
         time.sleep(5)  # a's tool call returns (4 s) and its heartbeat beats: both are fenced
 
@@ -172,6 +176,31 @@ class ServeWorkersTest(E2ETestCase):
         self.assertEqual(summary_a[0]["lost"], 1, stopped_a.describe())
         self.assertIn("lease lost", stopped_a.stderr)
         self.assertEqual(self.history(session), events, "nothing was written after a resumed")
+
+    def test_message_sent_to_another_worker_mid_turn_is_recorded_before_the_turn_ends(self) -> None:
+        """The inbox poller of the session's group: worker B's API enqueues, worker A (running
+        the turn) records the message at its next step, not after its slow tool call."""
+        llm = self.start_llm()
+        tools = self.start_tools(delay=3.0)
+        agent = self.write_definition(definition(llm_url=llm.base_url, tools=[effect_tool(tools.base_url, timeout="30s")]))
+        config = write_serve_config(self.dir, db=self.db, bots={"effects": agent})
+        a = self.start_worker(config)
+        status, body = a.request("POST", "/v1/sessions",
+                                 body={"bot": "effects", "message": {"text": "effects 1 par 1", "message_id": "m1"}})
+        self.assertEqual(status, 201, body)
+        session = body["session"]["id"]
+        self.assertTrue(wait_until(lambda: tools.in_flight > 0, 15), "the tool call started")
+        b = self.start_worker(config)
+        status, body = b.request("POST", f"/v1/sessions/{session}/messages", body={"text": "and then?", "message_id": "m2"})
+        self.assertEqual(status, 202, body)
+        self.assertTrue(wait_until(lambda: any(e["type"] == "MessageReceived" and e["data"]["message_id"] == "m2"
+                                               for e in self.history(session)), 2.5),
+                        "m2 recorded within the poll interval")
+        self.assertTrue(tools.in_flight > 0, "while the tool call was still running")
+        self.assertEqual(lease_of(self.db, session)[0], a.worker)
+        self.assertTrue(wait_until(lambda: [e["type"] for e in self.history(session)].count("TurnCompleted") == 2, 20))
+        for worker in (a, b):
+            self.assertEqual(worker.stop(30).code, 0)
 
 
 if __name__ == "__main__":

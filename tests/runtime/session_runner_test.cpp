@@ -237,5 +237,34 @@ TEST_F(SessionRunnerTurnTest, TurnTimeoutFailsTheSessionAndCancelsTheSlowTool) {
   EXPECT_EQ(record().status, SessionStatus::failed);
 }
 
+TEST_F(SessionRunnerTurnTest, InboxChangedMidTurnRecordsTheMessageBeforeTheSlowToolFinishes) {
+  send("first");
+  llm_.reply_tool_calls({tool_call("c1", "slow", R"({"q":"x"})")});
+  llm_.reply_text("answer one");
+  llm_.reply_text("answer two");
+  tools_.delay = milliseconds(200);
+  SessionRunner runner(ports(*store_), kSession, definition_, epoch_, RunOptions{}, nullptr);
+  // As a serve worker's inbox poller does: another process enqueued while the tool runs.
+  tools_.on_call = [this, &runner](const std::string&) -> boost::asio::awaitable<void> {
+    send("second", "m-2");
+    runner.inbox_changed();
+    co_return;
+  };
+  auto outcome = run_sync(runner.run());
+  ASSERT_TRUE(outcome.ok()) << outcome.error().to_string();
+  std::int64_t second_received = 0;
+  std::int64_t tool_completed = 0;
+  int turns = 0;
+  for (const auto& e : history()) {
+    if (e.type == EventType::MessageReceived && e.data.value("message_id", "") == "m-2") second_received = e.seq.value;
+    if (e.type == EventType::ToolCompleted) tool_completed = e.seq.value;
+    if (e.type == EventType::TurnCompleted) ++turns;
+  }
+  ASSERT_GT(second_received, 0);
+  EXPECT_LT(second_received, tool_completed) << "recorded mid-turn, not after it";
+  EXPECT_EQ(turns, 2) << "the queued message ran as the next turn";
+  EXPECT_EQ(outcome->state.status, SessionStatus::idle);
+}
+
 }  // namespace
 }  // namespace agentrt::testing

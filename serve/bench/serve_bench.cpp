@@ -1,0 +1,327 @@
+// The throughput and overhead of `agentrt serve`'s worker (scripts/bench runs it in Release):
+// N sessions, each with one message whose turn takes K steps (LLM calls + tool calls), run by
+// one real serve::Worker (dispatcher, leases, heartbeat group, SessionRunner) on one
+// io_context, over a real SQLite store opened as `agentrt serve` opens it (WAL,
+// synchronous=FULL, group commit), with LLM and tool adapters that answer at once
+// (zero_latency_fakes.hpp). So everything measured is the runtime's own cost.
+//
+// Prints one line per metric with its target (the targets, 2-core machine):
+//   durable steps/s >= 5000; overhead per step p99 < 2 ms (from one step's result to the next
+//   step's request: step_timeline.hpp); plus sessions/s and peak RSS; then what explains them
+//   (append latency, appends per transaction, CPU per step, load average).
+// Exit status 1 if the run was wrong (a turn not completed, a step repeated or missing);
+// a missed target is reported, not an error.
+// Usage: serve_bench [--sessions N] [--steps K] [--max-active M] [--synchronous full|normal]
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "backends/sqlite/sqlite_session_store.hpp"
+#include "core/definition/definition_loader.hpp"
+#include "core/runtime/new_session.hpp"
+#include "serve/bench/step_timeline.hpp"
+#include "serve/bench/timed_session_store.hpp"
+#include "serve/bench/zero_latency_fakes.hpp"
+#include "serve/serve_config.hpp"
+#include "serve/worker.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using namespace agentrt;
+using namespace agentrt::serve::bench;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr double kTargetStepsPerS = 5000;
+constexpr double kTargetOverheadP99Ms = 2.0;
+constexpr std::chrono::seconds kRunDeadline{300};  // a stuck run ends, reported as wrong
+
+struct Options {
+  int sessions = 1000;
+  int steps = 10;
+  int max_active = static_cast<int>(serve::ServeConfig{}.max_active_sessions);
+  bool synchronous_full = true;  // as `agentrt serve` (SqliteOptions default); "normal" to compare
+};
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) throw std::invalid_argument("flag " + std::string(flag) + " needs a value");
+    const std::string value = argv[i + 1];
+    if (flag == "--sessions") o.sessions = std::atoi(value.c_str());
+    else if (flag == "--steps") o.steps = std::atoi(value.c_str());
+    else if (flag == "--max-active") o.max_active = std::atoi(value.c_str());
+    else if (flag == "--synchronous" && (value == "full" || value == "normal")) o.synchronous_full = value == "full";
+    else throw std::invalid_argument("unknown flag or value: " + std::string(flag) + " " + value);
+  }
+  // Two steps cannot make a turn: a tool call needs an LLM call after it.
+  if (o.sessions < 1 || o.steps < 1 || o.steps == 2 || o.max_active < 1) {
+    throw std::invalid_argument("--sessions >= 1, --steps 1 or >= 3, --max-active >= 1");
+  }
+  return o;
+}
+
+// One http tool the fakes answer (its URL is never called) and a step budget above K.
+std::string definition_yaml(int steps) {
+  return "name: serve-bench\n"
+         "version: 1\n"
+         "model:\n"
+         "  provider: openai\n"
+         "  name: zero-latency\n"
+         "  base_url: \"http://127.0.0.1:9/v1\"\n"
+         "system: \"You are the serve benchmark's agent.\"\n"
+         "tools:\n"
+         "  - name: effect\n"
+         "    description: \"Applies one numbered side effect.\"\n"
+         "    parameters: {\"type\": \"object\", \"properties\": {\"n\": {\"type\": \"integer\", \"minimum\": 1}}, "
+         "\"required\": [\"n\"]}\n"
+         "    http:\n"
+         "      method: POST\n"
+         "      url: \"http://127.0.0.1:9/effect\"\n"
+         "      timeout: 5s\n"
+         "      retries: 0\n"
+         "policies:\n"
+         "  max_steps_per_turn: " +
+         std::to_string(steps + 10) +
+         "\n"
+         "  turn_timeout: 600s\n";
+}
+
+// The database's folder, removed on every way out.
+class ScratchDir {
+ public:
+  ScratchDir() : path_(fs::temp_directory_path() / ("serve_bench_" + std::to_string(::getpid()))) {
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+asio::awaitable<Result<void>> create_one(SessionStore& store, const AgentDefinition& definition, int index,
+                                         std::int64_t now_ms) {
+  char id[32];
+  std::snprintf(id, sizeof id, "s-%06d", index);
+  auto created = new_session(SessionId{id}, OrgId{"bench"}, BotId{"bench"}, definition, now_ms);
+  const SessionId session = created.record.id;
+  auto stored = co_await store.create_session(std::move(created.record), definition.canonical,
+                                              std::move(created.first_events));
+  if (!stored) co_return stored.error();
+  InboxMessage message{MessageId{"m-1"}, "run the benchmark turn", now_ms};
+  auto queued = co_await store.enqueue(session, std::move(message));
+  if (!queued) co_return queued.error();
+  co_return ok_result();
+}
+
+// All at once, so the writer group-commits them; not timed.
+void create_sessions(asio::io_context& ctx, SessionStore& store, const AgentDefinition& definition, int count,
+                     const Clock& clock) {
+  int failed = 0;
+  std::string first_error;
+  for (int i = 0; i < count; ++i) {
+    asio::co_spawn(ctx, create_one(store, definition, i, clock.wall_ms()),
+                   [&](std::exception_ptr error, Result<void> created) {
+                     if (error) std::rethrow_exception(error);
+                     if (!created && failed++ == 0) first_error = created.error().to_string();
+                   });
+  }
+  ctx.run();
+  ctx.restart();
+  if (failed > 0) throw std::runtime_error(std::to_string(failed) + " sessions not created: " + first_error);
+}
+
+// Nearest rank; `values` is copied and sorted.
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(rank, values.size() - 1)];
+}
+
+double cpu_seconds(const rusage& usage) {
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+void line(std::string_view metric, const std::string& value, std::string_view target = {}, bool met = true) {
+  std::cout << "  " << metric << ": " << value;
+  if (!target.empty()) std::cout << "   (target " << target << (met ? ": met" : ": MISSED") << ")";
+  std::cout << '\n';
+}
+
+std::string fixed(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+struct RunResult {
+  double wall_s = 0;
+  double cpu_s = 0;
+  bool finished = false;  // every turn recorded before the deadline
+  serve::WorkerStats worker;
+};
+
+// Runs the worker until every turn is recorded (or the deadline passes), then drains it.
+RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSessionStore& timed,
+                     SteadyClock::time_point& started) {
+  RunResult result;
+  asio::steady_timer deadline(ctx, kRunDeadline);
+  deadline.async_wait([&](boost::system::error_code ec) {
+    if (ec) return;
+    std::cerr << "serve_bench: not finished after " << kRunDeadline.count() << " s: cancelling\n";
+    worker.stop_claiming();
+    worker.cancel_all();
+  });
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  started = SteadyClock::now();
+  asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
+    deadline.cancel();
+    if (error) std::rethrow_exception(error);
+  });
+  ctx.run();
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  result.finished = timed.done_at() != SteadyClock::time_point{};
+  const auto end = result.finished ? timed.done_at() : SteadyClock::now();
+  result.wall_s = std::chrono::duration<double>(end - started).count();
+  result.cpu_s = cpu_seconds(after) - cpu_seconds(before);
+  result.worker = worker.stats();
+  return result;
+}
+
+// What must hold whatever the speed: every turn done, every step taken once and recorded once.
+bool check_run(const Options& o, const RunResult& run, const TimedSessionStore& timed, const ZeroLatencyLlm& llm,
+               const ZeroLatencyTools& tools) {
+  const auto expected_steps = static_cast<std::uint64_t>(o.sessions) * static_cast<std::uint64_t>(o.steps);
+  std::vector<std::string> problems;
+  if (!run.finished) problems.push_back("turns completed " + std::to_string(timed.turns_completed()) + " of " + std::to_string(o.sessions));
+  if (timed.durable_steps() != expected_steps) {
+    problems.push_back("durable steps " + std::to_string(timed.durable_steps()) + ", expected " + std::to_string(expected_steps));
+  }
+  if (llm.calls() + tools.calls() != expected_steps) {
+    problems.push_back("calls made " + std::to_string(llm.calls() + tools.calls()) + ", expected " + std::to_string(expected_steps));
+  }
+  if (timed.failed_appends() != 0 || run.worker.failed != 0 || run.worker.lost != 0) {
+    problems.push_back("failed appends " + std::to_string(timed.failed_appends()) + ", failed activations " +
+                       std::to_string(run.worker.failed) + ", lost leases " + std::to_string(run.worker.lost));
+  }
+  for (const auto& p : problems) std::cerr << "serve_bench: WRONG RUN: " << p << '\n';
+  return problems.empty();
+}
+
+void report(const Options& o, const RunResult& run, const TimedSessionStore& timed, const StepTimeline& timeline,
+            const SqliteStats& sqlite, double load_1m) {
+  const double steps_per_s = static_cast<double>(timed.durable_steps()) / run.wall_s;
+  const double p50_ms = percentile(timeline.overhead_us(), 50) / 1000;
+  const double p99_ms = percentile(timeline.overhead_us(), 99) / 1000;
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  std::cout << "serve worker: " << o.sessions << " sessions x " << o.steps << " steps, max-active " << o.max_active
+            << ", SQLite synchronous=" << (o.synchronous_full ? "FULL" : "NORMAL") << ", load average "
+            << fixed(load_1m, 2) << " at start\n";
+  line("wall time", fixed(run.wall_s, 2) + " s");
+  line("sessions/s", fixed(o.sessions / run.wall_s, 0));
+  line("durable steps/s", fixed(steps_per_s, 0), ">= 5000", steps_per_s >= kTargetStepsPerS);
+  line("overhead per step p50", fixed(p50_ms, 3) + " ms");
+  line("overhead per step p99", fixed(p99_ms, 3) + " ms", "< 2 ms", p99_ms < kTargetOverheadP99Ms);
+  line("peak RSS", fixed(static_cast<double>(usage.ru_maxrss) / 1024, 1) + " MB");
+  std::cout << "  -- what explains them\n";
+  line("append latency (queue + commit + fsync) p50 / p99",
+       fixed(percentile(timed.append_latency_us(), 50) / 1000, 3) + " / " +
+           fixed(percentile(timed.append_latency_us(), 99) / 1000, 3) + " ms");
+  line("appends per write transaction (group commit)",
+       fixed(static_cast<double>(sqlite.appends) / static_cast<double>(std::max<std::uint64_t>(sqlite.transactions, 1)), 1) +
+           " (" + std::to_string(sqlite.transactions) + " transactions, " + std::to_string(timed.events()) + " events)");
+  line("CPU per step (all threads)", fixed(run.cpu_s / static_cast<double>(timed.durable_steps()) * 1e6, 1) +
+                                         " us (CPU " + fixed(run.cpu_s, 2) + " s over wall " + fixed(run.wall_s, 2) + " s)");
+  line("activations", std::to_string(run.worker.activations) + " (" + std::to_string(run.worker.quiescent) + " quiescent)");
+}
+
+int run(const Options& o) {
+  double load[1] = {0};
+  (void)::getloadavg(load, 1);
+  ScratchDir dir;
+  asio::io_context ctx;  // first: outlives the store, whose pending callers it holds
+  SqliteOptions sqlite;  // the options of open_embedded_stores (cli/wiring.cpp), i.e. `agentrt serve`
+  sqlite.path = dir.path() / "agentrt.db";
+  sqlite.synchronous_full = o.synchronous_full;
+  auto store = open_sqlite_session_store(sqlite);
+  if (!store) throw std::runtime_error(store.error().to_string());
+  auto leases = (*store)->lease_store();
+  auto definition = parse_definition(definition_yaml(o.steps), "serve-bench.yaml", dir.path());
+  if (!definition) throw std::runtime_error(definition.error().to_string());
+  SystemClock clock;
+  create_sessions(ctx, **store, *definition, o.sessions, clock);
+
+  const auto expected_steps = static_cast<std::size_t>(o.sessions) * static_cast<std::size_t>(o.steps);
+  StepTimeline timeline(expected_steps);
+  ZeroLatencyLlm llm(o.steps, timeline);
+  ZeroLatencyTools tools(timeline);
+  serve::Worker* worker_ref = nullptr;
+  TimedSessionStore timed(**store, static_cast<std::size_t>(o.sessions), [&worker_ref] {
+    if (worker_ref != nullptr) worker_ref->stop_claiming();  // drain: the last activations end
+  });
+  serve::WorkerPorts ports;
+  ports.store = &timed;
+  ports.leases = leases.get();
+  ports.clock = &clock;
+  ports.adapters = [&llm, &tools](AgentDefinition&) -> Result<std::unique_ptr<serve::SessionAdapters>> {
+    return std::unique_ptr<serve::SessionAdapters>(std::make_unique<BenchAdapters>(llm, tools));
+  };
+  const serve::ServeConfig serve_defaults;
+  serve::WorkerOptions options;
+  options.worker_id = "serve-bench";
+  options.lease = serve_defaults.lease;
+  options.poll_interval = serve_defaults.poll_interval;
+  options.max_active = static_cast<std::size_t>(o.max_active);
+  serve::Worker worker(ctx.get_executor(), std::move(ports), std::move(options));
+  worker_ref = &worker;
+
+  SteadyClock::time_point started;
+  const auto result = run_worker(ctx, worker, timed, started);
+  const bool right = check_run(o, result, timed, llm, tools);
+  const auto sqlite_stats = (*store)->stats();
+  leases.reset();
+  (*store)->stop();
+  report(o, result, timed, timeline, sqlite_stats, load[0]);
+  return right ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse_options(argc, argv));
+  } catch (const std::exception& e) {
+    std::cerr << "serve_bench: " << e.what() << '\n';
+    return 2;
+  }
+}

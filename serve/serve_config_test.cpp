@@ -1,0 +1,438 @@
+#include "serve/serve_config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+
+namespace agentrt::serve {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A fresh folder per test, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device seed;
+    path_ = std::filesystem::temp_directory_path() / ("agentrt-serve-config-" + std::to_string(seed()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& text) const {
+    const auto file = path_ / name;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << text;
+    return file.string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// An environment made of a map, so no test touches the process's variables.
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+class ServeConfigFileTest : public ::testing::Test {
+ protected:
+  // Loads `text` written to serve.yaml; the config is kept in config_.
+  Result<void> load(const std::string& text) {
+    path_ = dir_.write("serve.yaml", text);
+    return load_serve_config_file(path_, config_);
+  }
+  // The error message of a config that must not load (and is Errc::invalid).
+  std::string error_of(const std::string& text) {
+    auto loaded = load(text);
+    EXPECT_FALSE(loaded.ok()) << "loaded but should not:\n" << text;
+    if (loaded.ok()) return {};
+    EXPECT_EQ(loaded.error().code, Errc::invalid);
+    return loaded.error().message;
+  }
+
+  TempDir dir_;
+  std::string path_;
+  ServeConfig config_;
+};
+
+TEST_F(ServeConfigFileTest, ReadsEveryKey) {
+  const auto loaded = load(
+      "listen: 0.0.0.0:9090\n"
+      "db: /var/lib/agentrt/agentrt.db\n"
+      "worker_id: w-1\n"
+      "lease: {ttl: 30s, heartbeat: 5s}\n"
+      "dispatch:\n"
+      "  max_active_sessions: 10\n"
+      "  poll_interval: 50ms\n"
+      "  org_quotas: {acme: 4}\n"
+      "shutdown: {grace: 1m}\n"
+      "http: {max_body_bytes: 4096}\n"
+      "bots: {helpdesk: /agents/helpdesk.yaml}\n"
+      "orgs:\n"
+      "  acme: {token_env: ACME_TOKEN}\n"
+      "  globex: {token_sha256: " +
+      std::string(64, 'a') +
+      "}\n"
+      "llm: {base_url: 'http://127.0.0.1:1/v1', provider: openai, model: m, api_key_env: KEY}\n");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(config_.listen_host, "0.0.0.0");
+  EXPECT_EQ(config_.listen_port, 9090);
+  EXPECT_EQ(config_.db_path, "/var/lib/agentrt/agentrt.db");
+  EXPECT_EQ(config_.worker_id, "w-1");
+  EXPECT_EQ(config_.lease.ttl, milliseconds{30'000});
+  EXPECT_EQ(config_.lease.heartbeat, milliseconds{5'000});
+  EXPECT_EQ(config_.max_active_sessions, 10U);
+  EXPECT_EQ(config_.poll_interval, milliseconds{50});
+  EXPECT_EQ(config_.org_quotas, (std::map<std::string, std::size_t>{{"acme", 4}}));
+  EXPECT_EQ(config_.shutdown_grace, milliseconds{60'000});
+  EXPECT_EQ(config_.max_body_bytes, 4096U);
+  EXPECT_EQ(config_.bots, (std::map<std::string, std::string>{{"helpdesk", "/agents/helpdesk.yaml"}}));
+  ASSERT_EQ(config_.orgs.size(), 2U);
+  EXPECT_EQ(config_.orgs[0].org, "acme");
+  EXPECT_EQ(config_.orgs[0].token_env, "ACME_TOKEN");
+  EXPECT_EQ(config_.orgs[0].token_sha256, "");
+  EXPECT_EQ(config_.orgs[1].org, "globex");
+  EXPECT_EQ(config_.orgs[1].token_sha256, std::string(64, 'a'));
+  EXPECT_EQ(config_.llm.base_url, "http://127.0.0.1:1/v1");
+  EXPECT_EQ(config_.llm.provider, "openai");
+  EXPECT_EQ(config_.llm.model, "m");
+  EXPECT_EQ(config_.llm.api_key_env, "KEY");
+  EXPECT_EQ(config_.config_path, path_);
+  EXPECT_TRUE(check_serve_config(config_).ok());
+}
+
+TEST_F(ServeConfigFileTest, AnEmptyFileKeepsTheDefaults) {
+  ASSERT_TRUE(load("").ok());
+  const ServeConfig defaults;
+  EXPECT_EQ(config_.listen_host, defaults.listen_host);
+  EXPECT_EQ(config_.listen_port, defaults.listen_port);
+  EXPECT_EQ(config_.db_path, defaults.db_path);
+  EXPECT_EQ(config_.lease.ttl, defaults.lease.ttl);
+  EXPECT_EQ(config_.max_body_bytes, defaults.max_body_bytes);
+  EXPECT_EQ(config_.shutdown_grace, defaults.shutdown_grace);
+  EXPECT_TRUE(config_.orgs.empty());
+}
+
+TEST_F(ServeConfigFileTest, UnknownTopLevelKeyNamesFileLineColumnAndSuggests) {
+  const auto message = error_of("listen: 127.0.0.1:0\nlisen: 127.0.0.1:1\n");
+  EXPECT_THAT(message, HasSubstr(path_ + ":2:1: unknown key \"lisen\" (did you mean \"listen\"?)")) << message;
+}
+
+TEST_F(ServeConfigFileTest, UnknownNestedKeyNamesItsParentAndSuggests) {
+  const auto message = error_of("lease:\n  ttl: 10s\n  heartbaet: 3s\n");
+  EXPECT_THAT(message, HasSubstr(path_ + ":3:3: lease: unknown key \"heartbaet\" (did you mean \"heartbeat\"?)"))
+      << message;
+  const auto org_key = error_of("orgs:\n  acme: {token_evn: ACME_TOKEN}\n");
+  EXPECT_THAT(org_key, HasSubstr(":2:10: orgs.acme: unknown key \"token_evn\" (did you mean \"token_env\"?)")) << org_key;
+  const auto far = error_of("http: {body: 1}\n");
+  EXPECT_THAT(far, HasSubstr("http: unknown key \"body\" (expected one of: max_body_bytes)")) << far;
+}
+
+TEST_F(ServeConfigFileTest, EveryProblemIsReportedInFileOrder) {
+  const auto message = error_of("listen: 5\nlease: {ttl: soon}\nhttp: {max_body_bytes: 1}\n");
+  const auto first = message.find(":1:");
+  const auto second = message.find(":2:");
+  const auto third = message.find(":3:");
+  ASSERT_NE(first, std::string::npos) << message;
+  ASSERT_NE(second, std::string::npos) << message;
+  ASSERT_NE(third, std::string::npos) << message;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+}
+
+// One bad value per key: each message names the key's path, its line, what was expected and
+// what was found.
+TEST_F(ServeConfigFileTest, EveryBadValueTypeIsNamed) {
+  struct Case {
+    std::string yaml;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"listen: 8080\n", ":1:9: listen: expected host:port such as 127.0.0.1:8080, got number 8080"},
+      {"listen: localhost\n", ":1:9: listen: expected host:port such as 127.0.0.1:8080, got \"localhost\""},
+      {"listen: 127.0.0.1:70000\n", "listen: expected host:port"},
+      {"listen: 127.0.0.1:http\n", "listen: expected host:port"},
+      {"listen: ':80'\n", "listen: expected host:port"},
+      {"db: [a]\n", ":1:5: db: expected a database file path, got a list"},
+      {"worker_id: 7\n", ":1:12: worker_id: expected 1 to 64 characters"},
+      {"lease: 10s\n", ":1:8: lease: expected a mapping with ttl and heartbeat, got string \"10s\""},
+      {"lease: {ttl: soon}\n", "lease.ttl: expected a duration > 0"},
+      {"lease: {heartbeat: 0}\n", "lease.heartbeat: expected a duration > 0"},
+      {"lease: {ttl: -5s}\n", "lease.ttl: expected a duration > 0"},
+      {"dispatch: 3\n", "dispatch: expected a mapping, got number 3"},
+      {"dispatch: {max_active_sessions: 0}\n", "dispatch.max_active_sessions: expected an integer from 1 to 100000, got number 0"},
+      {"dispatch: {max_active_sessions: many}\n", "dispatch.max_active_sessions: expected an integer from 1 to 100000"},
+      {"dispatch: {max_active_sessions: 2.5}\n", "dispatch.max_active_sessions: expected an integer from 1 to 100000"},
+      {"dispatch: {poll_interval: often}\n", "dispatch.poll_interval: expected a duration > 0"},
+      {"dispatch: {org_quotas: [acme]}\n", "dispatch.org_quotas: expected a mapping of org id to a number of sessions"},
+      {"dispatch: {org_quotas: {acme: lots}}\n", "dispatch.org_quotas.acme: expected an integer from 1 to 100000"},
+      {"dispatch: {org_quotas: {acme: 0}}\n", "dispatch.org_quotas.acme: expected an integer from 1 to 100000"},
+      {"dispatch: {org_quotas: {'bad org': 1}}\n", "org id must be 1 to 64 characters of [A-Za-z0-9_.-]"},
+      {"shutdown: 20s\n", "shutdown: expected a mapping with grace, got string \"20s\""},
+      {"shutdown: {grace: never}\n", "shutdown.grace: expected a duration > 0"},
+      {"http: 1\n", "http: expected a mapping with max_body_bytes, got number 1"},
+      {"http: {max_body_bytes: 1023}\n", "http.max_body_bytes: expected an integer from 1024 to 67108864, got number 1023"},
+      {"http: {max_body_bytes: 1MB}\n", "http.max_body_bytes: expected an integer from 1024 to 67108864"},
+      {"http: {max_body_bytes: 67108865}\n", "http.max_body_bytes: expected an integer from 1024 to 67108864"},
+      {"bots: agent.yaml\n", "bots: expected a mapping of bot name to a definition file, got string"},
+      {"bots: {helpdesk: 3}\n", "bots.helpdesk: expected a definition file path, got number 3"},
+      {"bots: {'help desk': a.yaml}\n", "bot name must be 1 to 64 characters of [A-Za-z0-9_.-]"},
+      {"orgs: [acme]\n", "orgs: expected a mapping of org id to {token_env} or {token_sha256}, got a list"},
+      {"orgs: {acme: ACME_TOKEN}\n", "orgs.acme: expected a mapping with token_env or token_sha256, got string"},
+      {"orgs: {acme: {}}\n", "orgs.acme: give exactly one of token_env or token_sha256"},
+      {"orgs: {acme: {token_env: A, token_sha256: " + std::string(64, 'a') + "}}\n",
+       "orgs.acme: give exactly one of token_env or token_sha256"},
+      {"orgs: {acme: {token_sha256: ABC}}\n", "orgs.acme.token_sha256: expected 64 lower-case hex digits"},
+      {"orgs: {acme: {token_sha256: " + std::string(64, 'A') + "}}\n",
+       "orgs.acme.token_sha256: expected 64 lower-case hex digits"},
+      {"orgs: {acme: {token_env: 5}}\n", "orgs.acme.token_env: expected an environment variable name, got number 5"},
+      {"orgs: {'a/b': {token_env: T}}\n", "org id must be 1 to 64 characters"},
+      {"llm: openai\n", "llm: expected a mapping, got string \"openai\""},
+      {"llm: {provider: 3}\n", "llm.provider: expected openai or scripted, got number 3"},
+      {"llm: {base_url: [x]}\n", "llm.base_url: expected an http(s) URL, got a list"},
+      {"[1, 2]\n", "expected a mapping at the top of the file, got a list"},
+      {"listen: [unclosed\n", "serve.yaml"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    ServeConfig fresh;
+    config_ = fresh;
+    const auto message = error_of(c.yaml);
+    EXPECT_THAT(message, HasSubstr(c.expected));
+    EXPECT_THAT(message, HasSubstr(path_)) << "every problem names the file";
+  }
+}
+
+TEST_F(ServeConfigFileTest, ListenProblemNamesTheKeyOnce) {
+  const auto message = error_of("listen: 127.0.0.1:x\n");
+  EXPECT_THAT(message, HasSubstr(":1:9: listen: expected host:port")) << message;
+  EXPECT_THAT(message, Not(HasSubstr("listen: listen:"))) << message;
+}
+
+TEST_F(ServeConfigFileTest, MissingFileIsNamed) {
+  const auto missing = (dir_.path() / "nope.yaml").string();
+  auto loaded = load_serve_config_file(missing, config_);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().code, Errc::invalid);
+  EXPECT_THAT(loaded.error().message, HasSubstr(missing));
+}
+
+TEST_F(ServeConfigFileTest, RelativeBotAndDbPathsAreResolvedAgainstTheConfigFolder) {
+  const auto file = dir_.write("deploy/serve.yaml",
+                               "db: data/agentrt.db\n"
+                               "bots: {a: agents/a.yaml, b: /abs/b.yaml}\n");
+  ASSERT_TRUE(load_serve_config_file(file, config_).ok());
+  const auto folder = (dir_.path() / "deploy").string();
+  EXPECT_EQ(config_.db_path, folder + "/data/agentrt.db");
+  EXPECT_EQ(config_.bots.at("a"), folder + "/agents/a.yaml");
+  EXPECT_EQ(config_.bots.at("b"), "/abs/b.yaml");
+}
+
+TEST_F(ServeConfigFileTest, AConfigInTheWorkingFolderKeepsRelativePaths) {
+  // "serve.yaml" has no folder part: its paths are already relative to the working folder.
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir_.path());
+  dir_.write("serve.yaml", "db: x.db\nbots: {a: a.yaml}\n");
+  const auto loaded = load_serve_config_file("serve.yaml", config_);
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(config_.db_path, "x.db");
+  EXPECT_EQ(config_.bots.at("a"), "a.yaml");
+}
+
+// -- environment ------------------------------------------------------------------------------
+
+TEST(ServeConfigEnv, EveryVariableOverridesTheFile) {
+  TempDir dir;
+  ServeConfig config;
+  const auto file = dir.write("serve.yaml",
+                              "listen: 127.0.0.1:1000\n"
+                              "db: file.db\n"
+                              "worker_id: from-file\n"
+                              "lease: {ttl: 30s, heartbeat: 5s}\n"
+                              "dispatch: {max_active_sessions: 5, poll_interval: 1s}\n"
+                              "shutdown: {grace: 9s}\n"
+                              "http: {max_body_bytes: 2048}\n"
+                              "llm: {base_url: 'http://file/v1', provider: openai, model: file-model}\n");
+  ASSERT_TRUE(load_serve_config_file(file, config).ok());
+  const auto applied = apply_serve_env(env_of({{"AGENTRT_LISTEN", "0.0.0.0:2000"},
+                                                {"AGENTRT_DB", "/env/agentrt.db"},
+                                                {"AGENTRT_WORKER_ID", "from-env"},
+                                                {"AGENTRT_LEASE_TTL", "40s"},
+                                                {"AGENTRT_LEASE_HEARTBEAT", "4s"},
+                                                {"AGENTRT_MAX_ACTIVE_SESSIONS", "7"},
+                                                {"AGENTRT_POLL_INTERVAL", "20ms"},
+                                                {"AGENTRT_SHUTDOWN_GRACE", "2s"},
+                                                {"AGENTRT_MAX_BODY_BYTES", "8192"},
+                                                {"AGENTRT_LLM_BASE_URL", "http://env/v1"},
+                                                {"AGENTRT_LLM_PROVIDER", "scripted"},
+                                                {"AGENTRT_LLM_MODEL", "env-model"}}),
+                                        config);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_EQ(config.listen_host, "0.0.0.0");
+  EXPECT_EQ(config.listen_port, 2000);
+  EXPECT_EQ(config.db_path, "/env/agentrt.db");
+  EXPECT_EQ(config.worker_id, "from-env");
+  EXPECT_EQ(config.lease.ttl, milliseconds{40'000});
+  EXPECT_EQ(config.lease.heartbeat, milliseconds{4'000});
+  EXPECT_EQ(config.max_active_sessions, 7U);
+  EXPECT_EQ(config.poll_interval, milliseconds{20});
+  EXPECT_EQ(config.shutdown_grace, milliseconds{2'000});
+  EXPECT_EQ(config.max_body_bytes, 8192U);
+  EXPECT_EQ(config.llm.base_url, "http://env/v1");
+  EXPECT_EQ(config.llm.provider, "scripted");
+  EXPECT_EQ(config.llm.model, "env-model");
+}
+
+TEST(ServeConfigEnv, UnsetVariablesChangeNothing) {
+  ServeConfig config;
+  config.listen_port = 1234;
+  config.db_path = "kept.db";
+  ASSERT_TRUE(apply_serve_env(env_of({}), config).ok());
+  EXPECT_EQ(config.listen_port, 1234);
+  EXPECT_EQ(config.db_path, "kept.db");
+}
+
+TEST(ServeConfigEnv, ABadValueNamesTheVariableAndTheValue) {
+  struct Case {
+    std::string variable;
+    std::string value;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"AGENTRT_LISTEN", "nowhere", "AGENTRT_LISTEN: expected host:port such as 127.0.0.1:8080, got \"nowhere\""},
+      {"AGENTRT_LISTEN", "127.0.0.1:99999", "AGENTRT_LISTEN: expected host:port"},
+      {"AGENTRT_LEASE_TTL", "forever", "AGENTRT_LEASE_TTL: expected a duration > 0"},
+      {"AGENTRT_LEASE_HEARTBEAT", "0s", "AGENTRT_LEASE_HEARTBEAT: expected a duration > 0"},
+      {"AGENTRT_POLL_INTERVAL", "-1s", "AGENTRT_POLL_INTERVAL: expected a duration > 0"},
+      {"AGENTRT_SHUTDOWN_GRACE", "x", "AGENTRT_SHUTDOWN_GRACE: expected a duration > 0"},
+      {"AGENTRT_MAX_ACTIVE_SESSIONS", "0", "AGENTRT_MAX_ACTIVE_SESSIONS: expected an integer from 1 to 100000, got \"0\""},
+      {"AGENTRT_MAX_ACTIVE_SESSIONS", "12abc", "AGENTRT_MAX_ACTIVE_SESSIONS: expected an integer from 1 to 100000"},
+      {"AGENTRT_MAX_ACTIVE_SESSIONS", "100001", "AGENTRT_MAX_ACTIVE_SESSIONS: expected an integer from 1 to 100000"},
+      {"AGENTRT_MAX_BODY_BYTES", "lots", "AGENTRT_MAX_BODY_BYTES: expected an integer from"},
+      {"AGENTRT_MAX_BODY_BYTES", "1023", "AGENTRT_MAX_BODY_BYTES: expected an integer from 1024 to 67108864"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.variable + "=" + c.value);
+    ServeConfig config;
+    const auto applied = apply_serve_env(env_of({{c.variable, c.value}}), config);
+    ASSERT_FALSE(applied.ok());
+    EXPECT_EQ(applied.error().code, Errc::invalid);
+    EXPECT_THAT(applied.error().message, HasSubstr(c.expected));
+  }
+}
+
+TEST(ServeConfigEnv, ProcessEnvTreatsAnEmptyVariableAsUnset) {
+  const auto env = process_env();
+  EXPECT_FALSE(env("AGENTRT_SERVE_CONFIG_TEST_SURELY_UNSET").has_value());
+  ASSERT_TRUE(env("PATH").has_value());
+}
+
+// -- check_serve_config -----------------------------------------------------------------------
+
+ServeConfig valid_config() {
+  ServeConfig config;
+  config.orgs.push_back(OrgAccess{"acme", "ACME_TOKEN", ""});
+  return config;
+}
+
+std::string check_error(const ServeConfig& config) {
+  const auto checked = check_serve_config(config);
+  EXPECT_FALSE(checked.ok());
+  if (checked.ok()) return {};
+  EXPECT_EQ(checked.error().code, Errc::invalid);
+  return checked.error().message;
+}
+
+TEST(CheckServeConfig, TheDefaultsWithOneOrgAreValid) {
+  const auto checked = check_serve_config(valid_config());
+  EXPECT_TRUE(checked.ok()) << checked.error().message;
+}
+
+TEST(CheckServeConfig, HeartbeatMustBeAtMostHalfTheTtl) {
+  auto config = valid_config();
+  config.lease = LeaseTiming{milliseconds{10'000}, milliseconds{5'000}};
+  EXPECT_TRUE(check_serve_config(config).ok());
+  config.lease.heartbeat = milliseconds{5'001};
+  EXPECT_THAT(check_error(config), HasSubstr("lease.heartbeat (5001 ms) must be at most half of lease.ttl (10000 ms)"));
+}
+
+TEST(CheckServeConfig, WorkerIdMustBeAnId) {
+  auto config = valid_config();
+  config.worker_id = "worker one";
+  EXPECT_THAT(check_error(config), HasSubstr("worker_id must be 1 to 64 characters of [A-Za-z0-9_.-]"));
+  config.worker_id = "w-1";
+  EXPECT_TRUE(check_serve_config(config).ok());
+}
+
+TEST(CheckServeConfig, AnOrgQuotaCannotExceedTheWorkerBound) {
+  auto config = valid_config();
+  config.max_active_sessions = 4;
+  config.org_quotas["acme"] = 4;
+  EXPECT_TRUE(check_serve_config(config).ok());
+  config.org_quotas["acme"] = 5;
+  EXPECT_THAT(check_error(config), HasSubstr("dispatch.org_quotas.acme (5) is above dispatch.max_active_sessions (4)"));
+}
+
+TEST(CheckServeConfig, AtLeastOneOrgIsNeeded) {
+  ServeConfig config;
+  EXPECT_THAT(check_error(config), HasSubstr("no orgs"));
+}
+
+TEST(CheckServeConfig, AnEmptyListenHostIsRefused) {
+  auto config = valid_config();
+  config.listen_host.clear();
+  EXPECT_THAT(check_error(config), HasSubstr("listen host is empty"));
+}
+
+TEST(CheckServeConfig, MessagesNameTheConfigFile) {
+  auto config = valid_config();
+  config.orgs.clear();
+  config.config_path = "/etc/agentrt/serve.yaml";
+  EXPECT_THAT(check_error(config), HasSubstr("config /etc/agentrt/serve.yaml: "));
+}
+
+// -- parse_listen -----------------------------------------------------------------------------
+
+TEST(ParseListen, AcceptsHostAndPortIncludingZero) {
+  ServeConfig config;
+  ASSERT_TRUE(parse_listen("10.0.0.1:0", "--listen", config).ok());
+  EXPECT_EQ(config.listen_host, "10.0.0.1");
+  EXPECT_EQ(config.listen_port, 0);
+  ASSERT_TRUE(parse_listen("localhost:65535", "--listen", config).ok());
+  EXPECT_EQ(config.listen_host, "localhost");
+  EXPECT_EQ(config.listen_port, 65535);
+}
+
+TEST(ParseListen, RefusesWhatIsNotHostColonPortAndLeavesTheConfig) {
+  for (const std::string bad : {"", ":", "host", "host:", ":80", "host:-1", "host:65536", "host:8o", "host: 80", "host:+80"}) {
+    SCOPED_TRACE(bad);
+    ServeConfig config;
+    const auto parsed = parse_listen(bad, "--listen", config);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_THAT(parsed.error().message, HasSubstr("--listen: expected host:port"));
+    EXPECT_EQ(config.listen_host, ServeConfig{}.listen_host);
+    EXPECT_EQ(config.listen_port, ServeConfig{}.listen_port);
+  }
+}
+
+}  // namespace
+}  // namespace agentrt::serve
