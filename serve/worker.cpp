@@ -135,7 +135,7 @@ asio::awaitable<void> Worker::dispatch_once() {
   }
   for (auto& candidate : *runnable) {
     if (!claiming_) break;
-    if (active_.contains(candidate.session)) continue;
+    if (active_.contains(candidate.session) || backing_off(candidate.session, ports_.clock->wall_ms())) continue;
     if (!has_room_for(candidate.org.str())) continue;
     auto activation = std::make_unique<Activation>();
     activation->org = candidate.org.str();
@@ -143,6 +143,20 @@ asio::awaitable<void> Worker::dispatch_once() {
     active_.emplace(candidate.session, std::move(activation));
     asio::co_spawn(executor_, activate(std::move(candidate)), asio::detached);
   }
+}
+
+void Worker::back_off(const SessionId& id) {
+  constexpr std::int64_t kFirstMs = 1'000;
+  constexpr std::int64_t kMaxMs = 60'000;
+  auto& entry = backoff_[id];
+  entry.failures = std::min(entry.failures + 1, 16);
+  const auto delay = std::min(kMaxMs, kFirstMs << (entry.failures - 1));
+  entry.until_ms = ports_.clock->wall_ms() + delay;
+}
+
+bool Worker::backing_off(const SessionId& id, std::int64_t now_ms) {
+  const auto it = backoff_.find(id);
+  return it != backoff_.end() && it->second.until_ms > now_ms;
 }
 
 void Worker::finished(const SessionId& id, const std::string& org) {
@@ -210,6 +224,7 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
   }
   if (outcome) {
     ++stats_.quiescent;
+    backoff_.erase(id);
   } else if (outcome.error().code == Errc::fenced || (!joined && joined.error().code == Errc::fenced)) {
     ++stats_.lost;
     spdlog::warn("worker {}: session {}: lease lost, stopped without writing more: {}", options_.worker_id, id.str(),
@@ -218,6 +233,7 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     ++stats_.cancelled;
   } else {
     ++stats_.failed;
+    back_off(id);
     spdlog::error("worker {}: session {}: stopped: {}", options_.worker_id, id.str(),
                   (!joined && joined.error().message != "quiescent" ? joined.error() : outcome.error()).to_string());
   }

@@ -101,6 +101,10 @@ class Worker {
   boost::asio::awaitable<void> activate(RunnableSession session);
   boost::asio::awaitable<Result<std::shared_ptr<LoadedDefinition>>> definition_for(const SessionRecord& record);
   void finished(const SessionId& id, const std::string& org);
+  // A session whose activation failed (bad definition, store error) is not claimed again
+  // before its backoff ends, so a poison session cannot spin the dispatcher.
+  void back_off(const SessionId& id);
+  [[nodiscard]] bool backing_off(const SessionId& id, std::int64_t now_ms);
 
   boost::asio::any_io_executor executor_;
   WorkerPorts ports_;
@@ -110,6 +114,11 @@ class Worker {
   bool store_reachable_ = true;
   std::map<SessionId, std::unique_ptr<Activation>> active_;
   std::map<std::string, std::size_t> active_per_org_;
+  struct Backoff {
+    int failures = 0;
+    std::int64_t until_ms = 0;
+  };
+  std::map<SessionId, Backoff> backoff_;  // bounded: entries end when their session runs again
   // By hash; bounded (cleared past a size: an activation keeps its own reference).
   std::map<std::string, std::shared_ptr<LoadedDefinition>> definitions_;
   WorkerStats stats_;
