@@ -1,10 +1,12 @@
 #include "core/replay/history_document.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <fstream>
-#include <sstream>
 #include <system_error>
+
+#include "core/replay/history_text_parser.hpp"
 
 namespace agentrt {
 namespace {
@@ -49,39 +51,6 @@ Result<void> check_header(const json& header, const std::string& name) {
   return ok_result();
 }
 
-// `where` names the event for messages, e.g. "history.json: events[4]".
-Result<Event> take_event(json& j, const std::string& where) {
-  if (!j.is_object()) {
-    return invalid(where + ": expected an event object {seq, type, time_ms, data}, got " + std::string(j.type_name()));
-  }
-  const auto seq = j.find("seq");
-  if (seq == j.end() || !seq->is_number_integer()) return invalid(where + ": \"seq\" missing or not an integer");
-  const std::string at = where + " (seq " + std::to_string(seq->get<std::int64_t>()) + ")";
-  const auto type = j.find("type");
-  if (type == j.end() || !type->is_string()) return invalid(at + ": \"type\" missing or not a string");
-  const auto parsed = parse_event_type(type->get_ref<const std::string&>());
-  if (!parsed) {
-    return invalid(at + ": unknown event type \"" + type->get<std::string>() +
-                   "\" (written by a newer agentrt, or the file was edited)");
-  }
-  const auto time = j.find("time_ms");
-  if (time == j.end() || !time->is_number_integer()) return invalid(at + ": \"time_ms\" missing or not an integer");
-  Event e{EventSeq{seq->get<std::int64_t>()}, *parsed, time->get<std::int64_t>(), json::object()};
-  if (const auto data = j.find("data"); data != j.end()) {
-    if (!data->is_object()) return invalid(at + ": \"data\" must be an object, got " + std::string(data->type_name()));
-    e.data = std::move(*data);  // moved out of the document: no copy of every payload
-  }
-  return e;
-}
-
-Result<json> parse_json(std::string_view text, const std::string& where) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    return invalid(where + ": not valid JSON: " + e.what());
-  }
-}
-
 History header_history(json& header, std::string name) {
   History h;
   h.name = std::move(name);
@@ -91,24 +60,21 @@ History header_history(json& header, std::string name) {
 }
 
 Result<History> parse_document(std::string_view text, std::string name) {
-  auto doc = parse_json(text, name);
-  if (!doc) return doc.error();
-  if (auto ok = check_header(*doc, name); !ok) return ok.error();
-  auto events = doc->find("events");
-  if (events == doc->end() || !events->is_array()) return invalid(name + ": no \"events\" list");
-  History h = header_history(*doc, name);
-  h.events.reserve(events->size());
-  for (std::size_t i = 0; i < events->size(); ++i) {
-    auto e = take_event((*events)[i], name + ": events[" + std::to_string(i) + "]");
-    if (!e) return e.error();
-    h.events.push_back(std::move(e.value()));
-  }
+  HistoryParts parts;
+  if (auto ok = parse_history_text(text, HistoryText::document, {name}, parts); !ok) return ok.error();
+  if (auto ok = check_header(parts.header, name); !ok) return ok.error();
+  if (!parts.has_events_list) return invalid(name + ": no \"events\" list");
+  if (parts.bad_event) return *parts.bad_event;
+  History h = header_history(parts.header, name);
+  h.events = std::move(parts.events);
   if (auto ok = check_event_sequence(h.events, name); !ok) return ok.error();
   return h;
 }
 
 Result<History> parse_lines(std::string_view text, std::string name) {
-  std::optional<History> h;
+  HistoryParts parts;
+  parts.events.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
+  bool has_header = false;
   std::size_t line_number = 0;
   while (!text.empty()) {
     const auto end = text.find('\n');
@@ -116,21 +82,40 @@ Result<History> parse_lines(std::string_view text, std::string name) {
     text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    const std::string where = name + ":" + std::to_string(line_number);
-    auto value = parse_json(line, where);
-    if (!value) return value.error();
-    if (!h) {
-      if (auto ok = check_header(*value, name); !ok) return ok.error();
-      h = header_history(*value, name);
-      continue;
+    const auto kind = has_header ? HistoryText::event_line : HistoryText::header_line;
+    if (auto ok = parse_history_text(line, kind, {name, line_number}, parts); !ok) return ok.error();
+    if (parts.bad_event) return *parts.bad_event;
+    if (!has_header) {
+      if (auto ok = check_header(parts.header, name); !ok) return ok.error();
+      has_header = true;
     }
-    auto e = take_event(*value, where);
-    if (!e) return e.error();
-    h->events.push_back(std::move(e.value()));
   }
-  if (!h) return invalid(name + ": empty file (expected a header line {\"format\", \"session\", \"definition\"})");
-  if (auto ok = check_event_sequence(h->events, name); !ok) return ok.error();
-  return std::move(*h);
+  if (!has_header) return invalid(name + ": empty file (expected a header line {\"format\", \"session\", \"definition\"})");
+  History h = header_history(parts.header, name);
+  h.events = std::move(parts.events);
+  if (auto ok = check_event_sequence(h.events, name); !ok) return ok.error();
+  return h;
+}
+
+// The whole file in one string, read in one go when its size is known.
+Result<std::string> read_text(const std::filesystem::path& path, const std::string& name) {
+  std::ifstream in;
+  in.rdbuf()->pubsetbuf(nullptr, 0);  // unbuffered: the reads below are large, a buffer only costs a copy
+  in.open(path, std::ios::binary);
+  if (!in) return invalid("cannot read " + name + ": " + std::error_code(errno, std::generic_category()).message());
+  std::error_code size_unknown;
+  const auto size = std::filesystem::file_size(path, size_unknown);
+  std::string text(size_unknown ? std::size_t{64 * 1024} : static_cast<std::size_t>(size) + 1, '\0');
+  std::size_t used = 0;
+  for (;;) {  // one more byte than the size, so the first read also sees the end
+    in.read(text.data() + used, static_cast<std::streamsize>(text.size() - used));
+    used += static_cast<std::size_t>(in.gcount());
+    if (!in) break;
+    text.resize(text.size() * 2);
+  }
+  if (in.bad()) return invalid("cannot read " + name + ": " + std::error_code(errno, std::generic_category()).message());
+  text.resize(used);
+  return text;
 }
 
 }  // namespace
@@ -158,13 +143,10 @@ Result<History> parse_history(std::string_view text, std::string name, HistoryEn
 
 Result<History> read_history_file(const std::filesystem::path& path) {
   const std::string name = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return invalid("cannot read " + name + ": " + std::error_code(errno, std::generic_category()).message());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return invalid("cannot read " + name + ": " + std::error_code(errno, std::generic_category()).message());
+  auto text = read_text(path, name);
+  if (!text) return text.error();
   const auto encoding = path.extension() == ".jsonl" ? HistoryEncoding::json_lines : HistoryEncoding::json_document;
-  return parse_history(text.str(), name, encoding);
+  return parse_history(*text, name, encoding);
 }
 
 }  // namespace agentrt

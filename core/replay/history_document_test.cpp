@@ -1,9 +1,12 @@
 #include "core/replay/history_document.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -97,6 +100,73 @@ TEST_F(HistoryDocument, NamesTheBadEvent) {
   doc = document(h_);
   doc.erase("definition");
   EXPECT_NE(error_of(doc).find("h.json: no \"definition\" object"), std::string::npos);
+}
+
+// A large history broken deep inside: the message names that event, as the DOM reader did.
+TEST_F(HistoryDocument, NamesABadEventDeepInALargeFile) {
+  const History big = testing::synthetic_history(def_, 200, "big.json");
+  ASSERT_GT(big.events.size(), 2600U);
+  const auto error_at = [&](const std::function<void(json&)>& damage) {
+    json doc = document(big);
+    damage(doc["events"][2500]);
+    return error_of(doc, "big.json");
+  };
+  EXPECT_EQ(error_at([](json& e) { e = 42; }),
+            "big.json: events[2500]: expected an event object {seq, type, time_ms, data}, got number");
+  EXPECT_EQ(error_at([](json& e) { e.erase("seq"); }), "big.json: events[2500]: \"seq\" missing or not an integer");
+  EXPECT_EQ(error_at([](json& e) { e["type"] = "ToolExploded"; }),
+            "big.json: events[2500] (seq 2501): unknown event type \"ToolExploded\" (written by a newer agentrt, or "
+            "the file was edited)");
+  EXPECT_EQ(error_at([](json& e) { e["time_ms"] = 1.5; }),
+            "big.json: events[2500] (seq 2501): \"time_ms\" missing or not an integer");
+  EXPECT_EQ(error_at([](json& e) { e["data"] = json::array(); }),
+            "big.json: events[2500] (seq 2501): \"data\" must be an object, got array");
+  EXPECT_EQ(error_at([](json& e) { e["seq"] = 9999; }),
+            "big.json: events[2500] has seq 9999, expected 2501 (events must be numbered 1, 2, 3, ... without gaps)");
+
+  // The first bad event is named; a bad header outranks it, and broken JSON outranks both.
+  json doc = document(big);
+  doc["events"][2600]["type"] = 7;
+  doc["events"][2500]["type"] = 7;
+  EXPECT_EQ(error_of(doc, "big.json"), "big.json: events[2500] (seq 2501): \"type\" missing or not a string");
+  doc["format"] = "agentrt.history/9";
+  EXPECT_NE(error_of(doc, "big.json").find("big.json: history format agentrt.history/9 is newer"), std::string::npos);
+  const std::string cut = doc.dump().substr(0, doc.dump().size() - 1);
+  auto broken = parse_history(cut, "big.json", HistoryEncoding::json_document);
+  ASSERT_FALSE(broken);
+  EXPECT_TRUE(broken.error().message.starts_with("big.json: not valid JSON: ")) << broken.error().message;
+}
+
+TEST_F(HistoryDocument, NamesABadLineDeepInALargeJsonLinesFile) {
+  const History big = testing::synthetic_history(def_, 200, "big.jsonl");
+  json header = document(big);
+  header.erase("events");
+  std::string text = header.dump() + "\n\n";  // a blank line counts as a line
+  for (std::size_t i = 0; i < big.events.size(); ++i) {
+    json e = to_json(big.events[i]);
+    if (i == 2500) e["data"] = "text";
+    text += e.dump() + "\n";
+  }
+  auto h = parse_history(text, "big.jsonl", HistoryEncoding::json_lines);
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().message, "big.jsonl:2503 (seq 2501): \"data\" must be an object, got string");
+}
+
+TEST_F(HistoryDocument, ReadsAFileWhoseSizeIsNotKnownInAdvance) {
+  const auto dir = std::filesystem::temp_directory_path() / ("history_document_fifo_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto fifo = dir / "piped.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const History big = testing::synthetic_history(def_, 100, "piped.json");  // far more than one read buffer
+  const std::string text = document(big).dump(2);
+  ASSERT_GT(text.size(), 256U * 1024U);
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << text; });
+  auto h = read_history_file(fifo);
+  writer.join();
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_EQ(h->events.size(), big.events.size());
+  EXPECT_EQ(to_json(h->events.back()), to_json(big.events.back()));
 }
 
 TEST_F(HistoryDocument, ReadsFilesAndNamesMissingOnes) {
