@@ -209,7 +209,8 @@ void SessionRunner::launch_pending() {
   for (const auto& call : state_.calls) {
     if (call.stage == PendingCall::Stage::running) {
       launch("tool:" + call.call_id + ":" + std::to_string(call.request_seq), call_tool(call));
-    } else if (call.stage == PendingCall::Stage::sleeping && options_.wait_for_timers) {
+    } else if (call.stage == PendingCall::Stage::sleeping &&
+               (options_.wait_for_timers || call.due_ms <= ports_.clock->wall_ms() + options_.timer_horizon_ms)) {
       launch("timer:" + call.call_id, wait_timer(call.call_id, call.due_ms));
     }
   }

@@ -46,6 +46,9 @@ struct RuntimePorts {
 
 struct RunOptions {
   bool wait_for_timers = true;     // `run` waits out sleeps; a server would release the session
+  // Without waiting for timers, a timer due within this much is still waited for here (and
+  // a due one fired at once): cheaper than releasing the session and claiming it back.
+  std::int64_t timer_horizon_ms = 1'000;
   std::size_t inbox_batch = 64;    // messages taken from the inbox per append
   std::string api_key;             // LLM key, resolved by the caller; never logged
 };

@@ -26,7 +26,8 @@ import sys
 import time
 import unittest
 
-from e2e_support import E2ETestCase, definition, effect_tool, effects_turn_problems, tool_effect_problems
+from e2e_support import (E2ETestCase, definition, effect_tool, effects_turn_problems, history_problems, sleep_tool,
+                         tool_effect_problems, turn_end_problems)
 from serve_support import ServeProc, lease_of, token_env, wait_until, write_serve_config
 
 SESSIONS = int(os.environ.get("AGENTRT_E2E_CHAOS_SESSIONS", "200"))
@@ -201,6 +202,29 @@ class ServeWorkersTest(E2ETestCase):
         self.assertTrue(wait_until(lambda: [e["type"] for e in self.history(session)].count("TurnCompleted") == 2, 20))
         for worker in (a, b):
             self.assertEqual(worker.stop(30).code, 0)
+
+    def test_asleep_session_holds_no_lease_and_its_timer_wakes_it_on_another_worker(self) -> None:
+        llm = self.start_llm()
+        agent = self.write_definition(definition(llm_url=llm.base_url, tools=[sleep_tool()]))
+        config = write_serve_config(self.dir, db=self.db, bots={"sleeper": agent})
+        a = self.start_worker(config)
+        status, body = a.request("POST", "/v1/sessions",
+                                 body={"bot": "sleeper", "message": {"text": "sleep 3", "message_id": "m1"}})
+        self.assertEqual(status, 201, body)
+        session = body["session"]["id"]
+        self.assertTrue(wait_until(lambda: a.request("GET", f"/v1/sessions/{session}")[1]["session"]["status"] == "sleeping",
+                                   15))
+        self.assertTrue(wait_until(lambda: lease_of(self.db, session)[0] == "", 5), "asleep: no lease held")
+        self.assertEqual(a.stop(30).code, 0)  # the worker that started it is gone
+        b = self.start_worker(config)
+        self.assertTrue(wait_until(lambda: session in self.completed(), 15), "the due timer woke it on b")
+        events = self.history(session)
+        self.assertEqual(history_problems(events) + turn_end_problems(events, "slept 3"), [])
+        fired = [e for e in events if e["type"] == "TimerFired"]
+        started = [e for e in events if e["type"] == "TimerStarted"]
+        self.assertEqual((len(started), len(fired)), (1, 1))
+        self.assertGreaterEqual(fired[0]["time_ms"] - started[0]["time_ms"], 3000, "not before it was due")
+        self.assertEqual(b.stop(30).code, 0)
 
 
 if __name__ == "__main__":

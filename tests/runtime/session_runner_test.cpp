@@ -2,6 +2,7 @@
 // tool runner (tests/runtime/runner_fakes.hpp). Durability (write-ahead, fencing, recovery,
 // checkpoints) is in session_runner_durability_test.cpp.
 #include <chrono>
+#include <thread>
 
 #include "tests/runtime/runner_test_support.hpp"
 
@@ -129,6 +130,7 @@ TEST_F(SessionRunnerTurnTest, SleepWithoutWaitingReturnsSleepingThenResumesAtThe
 
   RunOptions no_wait;
   no_wait.wait_for_timers = false;
+  no_wait.timer_horizon_ms = 0;
   auto sleeping = run(no_wait);
   ASSERT_TRUE(sleeping.ok()) << sleeping.error().to_string();
   EXPECT_EQ(sleeping->state.status, SessionStatus::sleeping);
@@ -138,7 +140,9 @@ TEST_F(SessionRunnerTurnTest, SleepWithoutWaitingReturnsSleepingThenResumesAtThe
   EXPECT_EQ(record().wake_at_ms, std::optional<std::int64_t>{timer.time_ms + 200});
   EXPECT_EQ(llm_.requests.size(), 1U);
 
-  auto woken = run();
+  // As a serve worker claims it once due: without waiting for timers, a due one fires at once.
+  while (clock_.wall_ms() < timer.time_ms + 200) std::this_thread::sleep_for(milliseconds(10));
+  auto woken = run(no_wait);
   ASSERT_TRUE(woken.ok()) << woken.error().to_string();
   EXPECT_EQ(woken->state.status, SessionStatus::idle);
   EXPECT_GE(first_of(EventType::TimerFired).time_ms, timer.time_ms + 200);
