@@ -78,6 +78,7 @@ class ServeWorkersTest(E2ETestCase):
         kills = 0
         next_kill = t0 + rng.uniform(1.0, 2.5)
         created = 0
+        killed: set[str] = set()  # worker ids killed with -9: their leases just expire
         while time.monotonic() - t0 < DEADLINE_S:
             now = time.monotonic()
             due = min(SESSIONS, int((now - t0) / CREATE_S * SESSIONS) + 1)
@@ -93,6 +94,7 @@ class ServeWorkersTest(E2ETestCase):
                 break
             if now - t0 < CHAOS_S and now >= next_kill:
                 victim = rng.randrange(WORKERS)
+                killed.add(workers[victim].worker)
                 workers[victim].proc.kill9()
                 workers[victim].proc.finish(10)
                 kills += 1
@@ -129,8 +131,11 @@ class ServeWorkersTest(E2ETestCase):
         self.assertEqual(llm.protocol_errors, [])
         if failures:
             self.fail(f"{len(failures)} bad sessions (seed {seed}):\n" + "\n".join(failures[:10]))
+        # A clean shutdown releases every lease; a worker killed right after a turn ended had no
+        # time to release its own, which then simply expires.
         for session in sessions:
-            self.assertEqual(lease_of(self.db, session)[0], "", f"{session}: lease still held after shutdown")
+            owner = lease_of(self.db, session)[0]
+            self.assertTrue(owner == "" or owner in killed, f"{session}: lease still held by {owner} after shutdown")
 
     def test_sigstopped_worker_is_fenced_after_takeover_and_abandons_the_session(self) -> None:
         llm = self.start_llm()
