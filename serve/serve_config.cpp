@@ -1,9 +1,11 @@
 #include "serve/serve_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <string_view>
 
 #include "core/definition/diagnostics.hpp"
 #include "core/definition/duration.hpp"
@@ -115,6 +117,22 @@ void read_llm(const ObjectReader& top, ServeConfig& config) {
   config.llm.api_key_env = r.string("api_key_env", Need::optional, "an environment variable name").value_or("");
 }
 
+// Only blank lines, comments and document markers: a YAML document without content.
+bool blank_yaml(std::string_view text) {
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find('\n', start), text.size());
+    auto line = text.substr(start, end - start);
+    const auto first = line.find_first_not_of(" \t\r");
+    const auto last = line.find_last_not_of(" \t\r");
+    line = first == std::string_view::npos ? std::string_view{} : line.substr(first, last + 1 - first);
+    const bool empty = line.empty() || line.front() == '#' || line == "---" || line == "...";
+    if (!empty) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 std::string parent_dir(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? std::string{} : path.substr(0, slash);
@@ -169,14 +187,14 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   std::stringstream text;
   text << in.rdbuf();
   if (text.str().size() > 1024 * 1024) return Error{Errc::invalid, "config " + path + ": larger than 1 MiB"};
-  auto doc = read_yaml_document(text.str(), path);
-  if (!doc) return doc.error();
-  if (doc->root.is_null()) doc->root = nlohmann::json::object();  // an empty file: all defaults
-  Diagnostics diag(path, &*doc);
-  if (!doc->root.is_object()) {
-    diag.error("", "expected a mapping at the top of the file, got " + describe_value(doc->root));
-    return diag.to_error();
+  // An empty file (or only comments) means all defaults; the YAML reader refuses it as a
+  // document that is not a mapping, so it is recognised here first.
+  Result<SourceDocument> doc = SourceDocument{path, nlohmann::json::object(), {}};
+  if (!blank_yaml(text.str())) {
+    doc = read_yaml_document(text.str(), path, "a mapping of settings (listen, db, bots, orgs, ...)");
   }
+  if (!doc) return doc.error();
+  Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
                    {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "bots", "orgs", "llm"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {

@@ -120,6 +120,16 @@ TEST_F(ServeConfigFileTest, ReadsEveryKey) {
 }
 
 TEST_F(ServeConfigFileTest, AnEmptyFileKeepsTheDefaults) {
+  for (const std::string empty : {"", "\n  \n", "# only a comment\n---\n  # another\n...\n"}) {
+    SCOPED_TRACE(empty);
+    const auto loaded = load(empty);
+    EXPECT_TRUE(loaded.ok()) << loaded.error().message;
+  }
+  // The check then asks for what has no default.
+  EXPECT_THAT(check_serve_config(config_).error().message, HasSubstr("no orgs"));
+  ASSERT_TRUE(load("--- {listen: 127.0.0.1:9}\n").ok()) << "a marker with content on its line is not blank";
+  EXPECT_EQ(config_.listen_port, 9);
+  config_ = ServeConfig{};
   ASSERT_TRUE(load("").ok());
   const ServeConfig defaults;
   EXPECT_EQ(config_.listen_host, defaults.listen_host);
@@ -208,7 +218,8 @@ TEST_F(ServeConfigFileTest, EveryBadValueTypeIsNamed) {
       {"llm: openai\n", "llm: expected a mapping, got string \"openai\""},
       {"llm: {provider: 3}\n", "llm.provider: expected openai or scripted, got number 3"},
       {"llm: {base_url: [x]}\n", "llm.base_url: expected an http(s) URL, got a list"},
-      {"[1, 2]\n", "expected a mapping at the top of the file, got a list"},
+      {"[1, 2]\n", "expected a mapping of settings (listen, db, bots, orgs, ...), got a list"},
+      {"just words\n", "expected a mapping of settings (listen, db, bots, orgs, ...), got a single value"},
       {"listen: [unclosed\n", "serve.yaml"},
   };
   for (const auto& c : cases) {

@@ -104,13 +104,13 @@ asio::awaitable<std::variant<SessionRecord, ServerResponse>> SessionApi::owned(c
 }
 
 asio::awaitable<ServerResponse> SessionApi::enqueue(const SessionRecord& record, InboxMessage message,
-                                                    std::string_view kind, int status) {
+                                                    std::string_view kind, std::string client_id, int status) {
   if (is_terminal(record.status)) {
     co_return json_error(409, "session_finished", "session " + record.id.str() + " is " +
                                                       std::string(session_status_name(record.status)) +
                                                       "; it takes no more input");
   }
-  const auto id = message.id.str();
+  const std::string id = std::move(client_id);
   auto queued = co_await c_.store->enqueue(record.id, std::move(message));
   if (!queued) co_return store_error(queued.error(), "enqueue to session " + record.id.str());
   if (!*queued) {
@@ -225,7 +225,8 @@ asio::awaitable<ServerResponse> SessionApi::message(const ServerRequest& request
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   InboxMessage m{MessageId{std::get<std::string>(message_id)}, *std::get<std::optional<std::string>>(text),
                  c_.clock->wall_ms()};
-  co_return co_await enqueue(std::get<SessionRecord>(record), std::move(m), "message", 202);
+  co_return co_await enqueue(std::get<SessionRecord>(record), std::move(m), "message",
+                             std::get<std::string>(message_id), 202);
 }
 
 // A signal is an external event delivered into the conversation in order with messages:
@@ -255,7 +256,8 @@ asio::awaitable<ServerResponse> SessionApi::signal(const ServerRequest& request,
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   // Its own id space in the inbox, so a signal id never collides with a message id.
   InboxMessage m{MessageId{"signal:" + std::get<std::string>(signal_id)}, std::move(text), c_.clock->wall_ms()};
-  co_return co_await enqueue(std::get<SessionRecord>(record), std::move(m), "signal", 202);
+  co_return co_await enqueue(std::get<SessionRecord>(record), std::move(m), "signal",
+                             std::get<std::string>(signal_id), 202);
 }
 
 asio::awaitable<ServerResponse> SessionApi::query(const ServerRequest& request, std::string id, std::string name) {
@@ -348,7 +350,10 @@ asio::awaitable<ServerResponse> SessionApi::update(const ServerRequest& request,
     co_return json_error(409, "already_answered", "a message is already queued for session " + id +
                                                       "; it will answer call " + call + " first");
   }
-  auto queued = co_await c_.store->enqueue(r.id, InboxMessage{message_id, answer, c_.clock->wall_ms()});
+  // A named local, not a braced temporary inside co_await: GCC 12 destroys that twice (a
+  // double free, found by the e2e test of a successful update).
+  InboxMessage update_message{message_id, answer, c_.clock->wall_ms()};
+  auto queued = co_await c_.store->enqueue(r.id, std::move(update_message));
   if (!queued) co_return store_error(queued.error(), "enqueue update to " + id);
   if (c_.work_arrived) c_.work_arrived(r.id);
   // Wait until a worker has recorded it: the result is the MessageReceived's seq.

@@ -37,8 +37,12 @@ std::string child_path(const std::string& parent, std::size_t index);
 // "tools[2].http" -> "tools[2]" -> "tools" -> "".
 std::string parent_path(const std::string& path);
 
-// Syntax errors are Errc::invalid with the file name and position.
-Result<SourceDocument> read_yaml_document(std::string_view text, std::string_view name);
+// Syntax errors are Errc::invalid with the file name and position. A document that is not a
+// mapping is refused with "expected <top_level>, got ..." (other YAML files, such as the serve
+// config, name their own keys there).
+inline constexpr std::string_view kDefinitionTopLevel = "a mapping of fields (name, version, model, ...)";
+Result<SourceDocument> read_yaml_document(std::string_view text, std::string_view name,
+                                          std::string_view top_level = kDefinitionTopLevel);
 Result<SourceDocument> read_json_document(std::string_view text, std::string_view name);
 
 }  // namespace agentrt

@@ -147,7 +147,7 @@ class YamlConverter {
 
 }  // namespace
 
-Result<SourceDocument> read_yaml_document(std::string_view text, std::string_view name) {
+Result<SourceDocument> read_yaml_document(std::string_view text, std::string_view name, std::string_view top_level) {
   SourceDocument doc;
   doc.name = std::string(name);
   if (auto bad = find_invalid_utf8(text)) {
@@ -162,7 +162,7 @@ Result<SourceDocument> read_yaml_document(std::string_view text, std::string_vie
   }
   if (!node.IsMap()) {
     const std::string got = node.IsNull() ? "an empty document" : node.IsSequence() ? "a list" : "a single value";
-    return Error{Errc::invalid, doc.name + ": expected a mapping of fields (name, version, model, ...), got " + got};
+    return Error{Errc::invalid, doc.name + ": expected " + std::string(top_level) + ", got " + got};
   }
   try {
     auto root = YamlConverter(doc).convert(node, "", 0);

@@ -79,7 +79,8 @@ asio::awaitable<Result<std::vector<ArchivedBranch>>> TimedSessionStore::read_arc
   co_return co_await inner_->read_archived_branches(std::move(id));
 }
 
-asio::awaitable<Result<void>> TimedSessionStore::save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) {
+asio::awaitable<Result<void>> TimedSessionStore::save_checkpoint(SessionId id, LeaseEpoch epoch,
+                                                                 Checkpoint checkpoint) {
   co_return co_await inner_->save_checkpoint(std::move(id), epoch, std::move(checkpoint));
 }
 
