@@ -126,14 +126,20 @@ Result<Lease> take_over_lease(SqliteDb& db, const LeaseChange& change) {
 }
 
 Result<std::vector<RunnableSession>> select_runnable(SqliteDb& db, std::int64_t now_ms, std::size_t limit) {
-  // The inbox test uses the partial index inbox_pending; the status list keeps terminal sessions
-  // (most rows, over time) out of the scan through sessions_by_status.
+  // Driven by the three small sets a session can be runnable through, each read from its own
+  // index (running: sessions_by_status; due timers: sessions_by_wake_at; pending messages: the
+  // partial index inbox_pending), never by a scan of the idle and waiting sessions, which are
+  // most rows and would make every dispatch cost O(sessions) on the writer thread (serve_bench:
+  // 1 ms at 1,000 idle sessions, 90 ms at 100,000). The unary `+` keeps the planner from
+  // driving the outer query (or the timer branch) by sessions_by_status instead.
   auto stmt = db.prepare(
-      "SELECT id, org, bot, status, updated_ms FROM sessions s "
-      "WHERE status IN ('running', 'sleeping', 'idle', 'waiting_for_input') "
+      "SELECT id, org, bot, status, updated_ms FROM sessions "
+      "WHERE rowid IN (SELECT rowid FROM sessions WHERE status = 'running' "
+      "                UNION SELECT rowid FROM sessions WHERE wake_at_ms <= ?1 AND +status = 'sleeping' "
+      "                UNION SELECT s.rowid FROM inbox i JOIN sessions s ON s.id = i.session_id "
+      "                      WHERE i.consumed_seq IS NULL) "
+      "AND +status IN ('running', 'sleeping', 'idle', 'waiting_for_input') "
       "AND (lease_owner IS NULL OR lease_owner = '' OR lease_expires_ms <= ?1) "
-      "AND (status = 'running' OR (status = 'sleeping' AND wake_at_ms <= ?1) "
-      "     OR EXISTS (SELECT 1 FROM inbox i WHERE i.session_id = s.id AND i.consumed_seq IS NULL)) "
       "ORDER BY updated_ms ASC, rowid ASC LIMIT ?2",
       "find runnable sessions");
   if (!stmt) return stmt.error();
