@@ -87,7 +87,7 @@ asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
   // A named local, not `co_return RunOutcome{state_}`: GCC 12 can destroy a braced aggregate
   // temporary twice in a coroutine.
   RunOutcome outcome;
-  outcome.state = state_;
+  outcome.state = std::move(state_);  // run() is over: the runner's state is not used again
   co_return outcome;
 }
 
@@ -170,7 +170,10 @@ asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs,
 
   const auto first_seq = batch.front().seq.value;
   const auto count = batch.size();
-  AppendRequest request{session_, epoch_, batch, state_.status, wake_at(), std::move(consumed)};
+  // The events are moved into the request unless an observer still needs them afterwards.
+  std::vector<Event> observed;
+  if (observer_ != nullptr) observed = batch;
+  AppendRequest request{session_, epoch_, std::move(batch), state_.status, wake_at(), std::move(consumed)};
   auto appended = co_await ports_.store->append(std::move(request));
   if (!appended) {
     co_return appended.error().with_context("record events " + std::to_string(first_seq) + ".." +
@@ -178,7 +181,7 @@ asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs,
                                             " of session " + session_.str());
   }
   if (observer_ != nullptr) {
-    for (const auto& e : batch) observer_->on_event(session_, e);
+    for (const auto& e : observed) observer_->on_event(session_, e);
   }
   auto saved = co_await maybe_checkpoint();
   if (!saved) co_return saved.error();
