@@ -78,6 +78,22 @@ Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& confi
   if (o.llm_base_url) config.llm.base_url = *o.llm_base_url;
   if (o.llm_provider) config.llm.provider = *o.llm_provider;
   if (o.llm_model) config.llm.model = *o.llm_model;
+  if (o.llm_api_key_env) config.llm.api_key_env = *o.llm_api_key_env;
+  if (o.max_body_bytes) {
+    if (*o.max_body_bytes < 1024 || *o.max_body_bytes > 64U * 1024 * 1024) {
+      return Error{Errc::invalid, "--max-body-bytes: expected an integer from 1024 to 67108864"};
+    }
+    config.max_body_bytes = *o.max_body_bytes;
+  }
+  if (o.bots) {
+    if (auto set = serve::set_bots_from_text(*o.bots, "--bots", config); !set) return set;
+  }
+  if (o.orgs) {
+    if (auto set = serve::set_orgs_from_text(*o.orgs, "--orgs", config); !set) return set;
+  }
+  if (o.org_quotas) {
+    if (auto set = serve::set_org_quotas_from_text(*o.org_quotas, "--org-quotas", config); !set) return set;
+  }
   return ok_result();
 }
 
@@ -102,6 +118,11 @@ void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
   serve->add_option("--llm-base-url", o.llm_base_url, "Override every model's base URL (AGENTRT_LLM_BASE_URL)");
   serve->add_option("--llm-provider", o.llm_provider, "Override every model's provider");
   serve->add_option("--llm-model", o.llm_model, "Override every model's name");
+  serve->add_option("--llm-api-key-env", o.llm_api_key_env, "Variable holding the API key for every model");
+  serve->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body (AGENTRT_MAX_BODY_BYTES)");
+  serve->add_option("--bots", o.bots, "Bots and their definitions: NAME=FILE,... (AGENTRT_BOTS; replaces the file's)");
+  serve->add_option("--orgs", o.orgs, "Orgs and their token variables: ORG=TOKEN_ENV or ORG=sha256:HEX,... (AGENTRT_ORGS)");
+  serve->add_option("--org-quotas", o.org_quotas, "Active sessions per org on this worker: ORG=N,... (AGENTRT_ORG_QUOTAS)");
 }
 
 int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream& err) {

@@ -25,6 +25,11 @@ struct ServeCommandOptions {
   std::optional<std::string> llm_base_url;
   std::optional<std::string> llm_provider;
   std::optional<std::string> llm_model;
+  std::optional<std::string> llm_api_key_env;
+  std::optional<std::size_t> max_body_bytes;
+  std::optional<std::string> bots;        // NAME=FILE,...
+  std::optional<std::string> orgs;        // ORG=TOKEN_ENV,... or ORG=sha256:HEX
+  std::optional<std::string> org_quotas;  // ORG=N,...
 };
 
 void register_serve_command(CLI::App& app, ServeCommandOptions& options);

@@ -158,7 +158,73 @@ Result<milliseconds> parse_duration_setting(const std::string& text, const std::
   return *d;
 }
 
+// "a=x,b=y" -> {{a,x},{b,y}}; every key a valid id, no duplicates, no empty value.
+Result<std::vector<std::pair<std::string, std::string>>> parse_pairs(const std::string& text, const std::string& where,
+                                                                     std::string_view value_name) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  const std::string expected = where + ": expected NAME=" + std::string(value_name) + "[,NAME=" +
+                               std::string(value_name) + "...]";
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) return Error{Errc::invalid, expected + ", got \"" + item + "\""};
+    auto key = item.substr(0, eq);
+    if (!valid_id(key)) return Error{Errc::invalid, where + ": \"" + key + "\" must be " + std::string(kIdExpectation)};
+    for (const auto& [seen, ignored] : pairs) {
+      if (seen == key) return Error{Errc::invalid, where + ": \"" + key + "\" is given twice"};
+    }
+    pairs.emplace_back(std::move(key), item.substr(eq + 1));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return pairs;
+}
+
 }  // namespace
+
+Result<void> set_bots_from_text(const std::string& text, const std::string& where, ServeConfig& config) {
+  auto pairs = parse_pairs(text, where, "DEFINITION_FILE");
+  if (!pairs) return pairs.error();
+  config.bots.clear();
+  for (auto& [bot, path] : *pairs) config.bots[bot] = path;
+  return ok_result();
+}
+
+Result<void> set_orgs_from_text(const std::string& text, const std::string& where, ServeConfig& config) {
+  auto pairs = parse_pairs(text, where, "TOKEN_ENV");
+  if (!pairs) return pairs.error();
+  constexpr std::string_view kHashPrefix = "sha256:";
+  std::vector<OrgAccess> orgs;
+  for (auto& [org, value] : *pairs) {
+    OrgAccess access{org, {}, {}};
+    if (value.rfind(kHashPrefix, 0) == 0) {
+      access.token_sha256 = value.substr(kHashPrefix.size());
+      if (!is_hex_sha256(access.token_sha256)) {
+        return Error{Errc::invalid, where + ": org " + org + ": sha256: must be followed by 64 lower-case hex digits"};
+      }
+    } else {
+      access.token_env = value;
+    }
+    orgs.push_back(std::move(access));
+  }
+  config.orgs = std::move(orgs);
+  return ok_result();
+}
+
+Result<void> set_org_quotas_from_text(const std::string& text, const std::string& where, ServeConfig& config) {
+  auto pairs = parse_pairs(text, where, "SESSIONS");
+  if (!pairs) return pairs.error();
+  std::map<std::string, std::size_t> quotas;
+  for (auto& [org, value] : *pairs) {
+    auto n = parse_count(value, 1, kMaxSessions, where + ": org " + org);
+    if (!n) return n.error();
+    quotas[org] = *n;
+  }
+  config.org_quotas = std::move(quotas);
+  return ok_result();
+}
 
 EnvLookup process_env() {
   return [](const std::string& name) -> std::optional<std::string> {
@@ -258,6 +324,16 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
   if (auto v = read("AGENTRT_LLM_BASE_URL")) config.llm.base_url = *v;
   if (auto v = read("AGENTRT_LLM_PROVIDER")) config.llm.provider = *v;
   if (auto v = read("AGENTRT_LLM_MODEL")) config.llm.model = *v;
+  if (auto v = read("AGENTRT_LLM_API_KEY_ENV")) config.llm.api_key_env = *v;
+  if (auto v = read("AGENTRT_BOTS")) {
+    if (auto set = set_bots_from_text(*v, "AGENTRT_BOTS", config); !set) return set;
+  }
+  if (auto v = read("AGENTRT_ORGS")) {
+    if (auto set = set_orgs_from_text(*v, "AGENTRT_ORGS", config); !set) return set;
+  }
+  if (auto v = read("AGENTRT_ORG_QUOTAS")) {
+    if (auto set = set_org_quotas_from_text(*v, "AGENTRT_ORG_QUOTAS", config); !set) return set;
+  }
   return ok_result();
 }
 

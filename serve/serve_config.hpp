@@ -57,11 +57,18 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
 // Applies AGENTRT_* variables: AGENTRT_LISTEN, AGENTRT_DB, AGENTRT_WORKER_ID, AGENTRT_LEASE_TTL,
 // AGENTRT_LEASE_HEARTBEAT, AGENTRT_MAX_ACTIVE_SESSIONS, AGENTRT_POLL_INTERVAL,
 // AGENTRT_SHUTDOWN_GRACE, AGENTRT_MAX_BODY_BYTES, AGENTRT_LLM_BASE_URL, AGENTRT_LLM_PROVIDER,
-// AGENTRT_LLM_MODEL.
+// AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS.
 Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen
 // address, at least one org (an API nobody can call is a mistake).
 Result<void> check_serve_config(const ServeConfig& config);
+
+// The map-valued settings as text, for AGENTRT_BOTS / AGENTRT_ORGS / AGENTRT_ORG_QUOTAS and
+// the --bots / --orgs / --org-quotas flags: "NAME=VALUE[,NAME=VALUE...]". A value given this
+// way replaces the file's whole map. Orgs: ORG=TOKEN_ENV or ORG=sha256:HEX.
+Result<void> set_bots_from_text(const std::string& text, const std::string& where, ServeConfig& config);
+Result<void> set_orgs_from_text(const std::string& text, const std::string& where, ServeConfig& config);
+Result<void> set_org_quotas_from_text(const std::string& text, const std::string& where, ServeConfig& config);
 
 // "host:port" (port 0..65535, decimal digits only); the host may be a name or an IPv4 address.
 // Problems read "<where>: expected host:port ..." (no prefix when `where` is empty).

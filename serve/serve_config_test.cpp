@@ -313,6 +313,53 @@ TEST(ServeConfigEnv, EveryVariableOverridesTheFile) {
   EXPECT_EQ(config.llm.model, "env-model");
 }
 
+TEST(ServeConfigEnv, MapSettingsReplaceTheFilesMaps) {
+  TempDir dir;
+  ServeConfig config;
+  const auto file = dir.write("serve.yaml",
+                              "bots: {old: old.yaml}\n"
+                              "orgs: {acme: {token_env: ACME_TOKEN}}\n"
+                              "dispatch: {max_active_sessions: 10, org_quotas: {acme: 2}}\n");
+  ASSERT_TRUE(load_serve_config_file(file, config).ok());
+  const std::string hash(64, 'a');
+  const auto applied = apply_serve_env(env_of({{"AGENTRT_BOTS", "helpdesk=/defs/helpdesk.yaml,billing=billing.yaml"},
+                                                {"AGENTRT_ORGS", "globex=GLOBEX_TOKEN,initech=sha256:" + hash},
+                                                {"AGENTRT_ORG_QUOTAS", "globex=3"},
+                                                {"AGENTRT_LLM_API_KEY_ENV", "SHARED_KEY"}}),
+                                        config);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_EQ(config.bots, (std::map<std::string, std::string>{{"billing", "billing.yaml"},
+                                                             {"helpdesk", "/defs/helpdesk.yaml"}}));
+  ASSERT_EQ(config.orgs.size(), 2U);
+  EXPECT_EQ(config.orgs[0].org, "globex");
+  EXPECT_EQ(config.orgs[0].token_env, "GLOBEX_TOKEN");
+  EXPECT_EQ(config.orgs[1].org, "initech");
+  EXPECT_EQ(config.orgs[1].token_sha256, hash);
+  EXPECT_EQ(config.org_quotas, (std::map<std::string, std::size_t>{{"globex", 3}}));
+  EXPECT_EQ(config.llm.api_key_env, "SHARED_KEY");
+}
+
+TEST(ServeConfigEnv, BadMapSettingsNameTheVariableAndWhatIsWrong) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"AGENTRT_BOTS", "helpdesk"},
+      {"AGENTRT_BOTS", "a=x.yaml,a=y.yaml"},
+      {"AGENTRT_BOTS", "bad name=x.yaml"},
+      {"AGENTRT_ORGS", "acme="},
+      {"AGENTRT_ORGS", "acme=sha256:xyz"},
+      {"AGENTRT_ORG_QUOTAS", "acme=0"},
+      {"AGENTRT_ORG_QUOTAS", "acme=many"},
+  };
+  for (const auto& [variable, value] : cases) {
+    ServeConfig config;
+    config.bots = {{"kept", "kept.yaml"}};
+    const auto applied = apply_serve_env(env_of({{variable, value}}), config);
+    ASSERT_FALSE(applied.ok()) << variable << "=" << value;
+    EXPECT_EQ(applied.error().code, Errc::invalid);
+    EXPECT_NE(applied.error().message.find(variable), std::string::npos) << applied.error().message;
+    EXPECT_EQ(config.bots.count("kept"), 1U) << "a refused value changes nothing";
+  }
+}
+
 TEST(ServeConfigEnv, UnsetVariablesChangeNothing) {
   ServeConfig config;
   config.listen_port = 1234;
