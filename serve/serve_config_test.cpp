@@ -6,8 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <string>
+
+#include "core/model/scratch_dir.hpp"
 
 namespace agentrt::serve {
 namespace {
@@ -16,31 +17,19 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A fresh folder per test, removed with everything in it.
+// A fresh folder per test, removed with everything in it, with a helper to write files.
 class TempDir {
  public:
-  TempDir() {
-    std::random_device seed;
-    path_ = std::filesystem::temp_directory_path() / ("agentrt-serve-config-" + std::to_string(seed()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] const std::filesystem::path& path() const { return dir_.path(); }
   std::string write(const std::string& name, const std::string& text) const {
-    const auto file = path_ / name;
+    const auto file = dir_.path() / name;
     std::filesystem::create_directories(file.parent_path());
     std::ofstream(file, std::ios::binary) << text;
     return file.string();
   }
 
  private:
-  std::filesystem::path path_;
+  ScratchDir dir_{"agentrt-serve-config"};
 };
 
 // An environment made of a map, so no test touches the process's variables.

@@ -42,6 +42,7 @@
 
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "core/definition/definition_loader.hpp"
+#include "core/model/scratch_dir.hpp"
 #include "core/runtime/new_session.hpp"
 #include "serve/bench/step_timeline.hpp"
 #include "serve/bench/timed_session_store.hpp"
@@ -115,23 +116,6 @@ std::string definition_yaml(int steps) {
          "  turn_timeout: 600s\n";
 }
 
-// The database's folder, removed on every way out.
-class ScratchDir {
- public:
-  ScratchDir() : path_(fs::temp_directory_path() / ("serve_bench_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Session `index`: "s-N" with the benchmark's message, or "idle-N" without any.
 asio::awaitable<Result<void>> create_one(SessionStore& store, const AgentDefinition& definition, int index, bool idle,
@@ -333,7 +317,7 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
 int run(const Options& o) {
   double load[1] = {0};
   (void)::getloadavg(load, 1);
-  ScratchDir dir;
+  ScratchDir dir("serve_bench");  // the database's folder, removed on every way out
   asio::io_context ctx;  // first: outlives the store, whose pending callers it holds
   SqliteOptions sqlite;  // the options of open_embedded_stores (cli/wiring.cpp), i.e. `agentrt serve`
   sqlite.path = dir.path() / "agentrt.db";

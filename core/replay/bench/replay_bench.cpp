@@ -25,6 +25,7 @@
 #include <system_error>
 #include <vector>
 
+#include "core/model/scratch_dir.hpp"
 #include "core/replay/replay_engine.hpp"
 #include "core/replay/testing/synthetic_history.hpp"
 
@@ -32,6 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using agentrt::History;
+using agentrt::ScratchDir;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -74,23 +76,6 @@ std::string lines_text(const History& h) {
   return text;
 }
 
-// A scratch folder for the history files, removed on every way out.
-class ScratchDir {
- public:
-  ScratchDir() : path_(fs::temp_directory_path() / ("replay_bench_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -150,7 +135,7 @@ int main(int argc, char** argv) {
   }
   const auto definition = agentrt::testing::synthetic_definition();
   const int turns = std::max(1, (o.events - 1) / 13);  // a synthetic turn is 13 to 14 events
-  const ScratchDir dir;
+  const ScratchDir dir("replay_bench");  // the history files, removed on every way out
   std::vector<History> histories;
   std::vector<std::string> documents;
   std::vector<fs::path> json_files;
