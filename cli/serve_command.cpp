@@ -2,9 +2,13 @@
 
 #include <ostream>
 
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
 
+#include "backends/memory/in_process_output_hub.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/system_ports.hpp"
 #include "cli/wiring.hpp"
@@ -13,6 +17,15 @@
 
 namespace agentrt::cli {
 namespace {
+
+// Each streaming client holds a socket: a server streaming to thousands needs more than the
+// usual soft limit of 1024 descriptors. The hard limit is the administrator's; we take up to it.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::warn("serve: could not raise the open file limit");
+}
 
 // The adapters of one definition, from the same wiring as `agentrt run`.
 class WiredSessionAdapters final : public serve::SessionAdapters {
@@ -72,7 +85,7 @@ Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& confi
     *target.second = *d;
   }
   if (o.max_active_sessions) {
-    if (*o.max_active_sessions < 1) return Error{Errc::invalid, "--max-active-sessions: must be at least 1"};
+    if (*o.max_active_sessions > 100'000) return Error{Errc::invalid, "--max-active-sessions: at most 100000"};
     config.max_active_sessions = *o.max_active_sessions;
   }
   if (o.llm_base_url) config.llm.base_url = *o.llm_base_url;
@@ -150,8 +163,10 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   }
   SystemClock clock;
   RandomIdSource ids;
+  InProcessOutputHub hub(ctx.get_executor());
+  raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
-                          adapters_factory(ctx, config, env)};
+                          adapters_factory(ctx, config, env), &hub};
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);
 }
 

@@ -59,6 +59,19 @@ ServerResponse session_not_found(std::string_view id) {
   return json_error(404, "session_not_found", "no session " + std::string(id) + " in your org");
 }
 
+boost::asio::awaitable<std::variant<SessionRecord, ServerResponse>> find_owned_session(SessionStore& store,
+                                                                                      const std::string& org,
+                                                                                      const std::string& id) {
+  if (client_id_problem(id)) co_return session_not_found(id);
+  auto record = co_await store.get_session(SessionId{id});
+  if (!record) {
+    if (record.error().code == Errc::not_found) co_return session_not_found(id);
+    co_return store_error(record.error(), "get session " + id);
+  }
+  if (record->org.str() != org) co_return session_not_found(id);  // never reveal another org's session
+  co_return std::move(record).value();
+}
+
 nlohmann::json session_json(const SessionRecord& record) {
   nlohmann::json j{{"id", record.id.str()},
                    {"org", record.org.str()},

@@ -13,6 +13,7 @@
 #include "backends/http_server/http_message.hpp"
 #include "core/model/error.hpp"
 #include "core/model/session.hpp"
+#include "core/ports/session_store.hpp"
 #include "serve/org_tokens.hpp"
 
 namespace agentrt::serve {
@@ -38,6 +39,13 @@ std::variant<std::optional<std::string>, ServerResponse> string_field(const nloh
 ServerResponse store_error(const Error& error, std::string_view what);
 
 ServerResponse session_not_found(std::string_view id);
+
+// The session `id` if it exists and belongs to `org`; else the answer: 404 session_not_found
+// exactly as for a missing one (a token never learns that another org's session exists), or
+// the store error.
+boost::asio::awaitable<std::variant<SessionRecord, ServerResponse>> find_owned_session(SessionStore& store,
+                                                                                      const std::string& org,
+                                                                                      const std::string& id);
 
 nlohmann::json session_json(const SessionRecord& record);
 

@@ -17,6 +17,7 @@
 #include "backends/http_server/router.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "serve/org_tokens.hpp"
+#include "serve/event_stream_api.hpp"
 #include "serve/session_api.hpp"
 #include "serve/worker.hpp"
 
@@ -113,7 +114,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
 
   WorkerOptions worker_options{worker_id, config.lease, config.max_active_sessions, config.org_quotas,
                                config.poll_interval};
-  Worker worker(ctx.get_executor(), WorkerPorts{ports.store, ports.leases, ports.clock, ports.adapters},
+  Worker worker(ctx.get_executor(), WorkerPorts{ports.store, ports.leases, ports.clock, ports.adapters, ports.hub},
                 std::move(worker_options));
 
   Router router;
@@ -129,11 +130,19 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.lease = config.lease;
   SessionApi api(std::move(api_context));
   api.add_routes(router);
+  StreamContext stream_context;
+  stream_context.store = ports.store;
+  stream_context.hub = ports.hub;
+  stream_context.tokens = &tokens.value();
+  EventStreamApi streams(stream_context);
+  if (ports.hub != nullptr) streams.add_routes(router);
 
   HttpServerOptions http_options;
   http_options.host = config.listen_host;
   http_options.port = config.listen_port;
   http_options.max_body_bytes = config.max_body_bytes;
+  // Streaming clients hold their connection: room for all of them and the API calls besides.
+  http_options.max_connections = stream_context.options.max_streams + 1024;
   HttpServer server(ctx.get_executor(), http_options,
                     [&router](const ServerRequest& request) { return router.handle(request); });
   Shutdown shutdown(ctx, worker, server, config.shutdown_grace);

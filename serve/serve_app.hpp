@@ -18,6 +18,7 @@
 #include "core/ports/clock.hpp"
 #include "core/ports/id_source.hpp"
 #include "core/ports/lease_store.hpp"
+#include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
 #include "serve/serve_config.hpp"
 #include "serve/session_adapters.hpp"
@@ -30,6 +31,7 @@ struct ServePorts {
   const Clock* clock = nullptr;
   IdSource* ids = nullptr;
   SessionAdaptersFactory adapters;
+  OutputHub* hub = nullptr;  // where sessions publish output; GET .../events needs it
 };
 
 // Returns the process exit status: 0 after a clean shutdown, 2 for a bad config or

@@ -52,7 +52,7 @@ void read_dispatch(const ObjectReader& top, ServeConfig& config) {
   const auto* dispatch = top.mapping("dispatch", Need::optional, "a mapping");
   if (dispatch == nullptr) return;
   ObjectReader r(*dispatch, top.path_of("dispatch"), top.diag(), {"max_active_sessions", "poll_interval", "org_quotas"});
-  if (auto max = r.integer("max_active_sessions", Need::optional, 1, kMaxSessions, "an integer from 1 to 100000")) {
+  if (auto max = r.integer("max_active_sessions", Need::optional, 0, kMaxSessions, "an integer from 0 to 100000")) {
     config.max_active_sessions = static_cast<std::size_t>(*max);
   }
   if (auto poll = r.duration("poll_interval")) config.poll_interval = *poll;
@@ -312,7 +312,7 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
     }
   }
   if (auto v = read("AGENTRT_MAX_ACTIVE_SESSIONS")) {
-    auto n = parse_count(*v, 1, kMaxSessions, "AGENTRT_MAX_ACTIVE_SESSIONS");
+    auto n = parse_count(*v, 0, kMaxSessions, "AGENTRT_MAX_ACTIVE_SESSIONS");
     if (!n) return n.error();
     config.max_active_sessions = *n;
   }

@@ -91,18 +91,6 @@ void SessionApi::add_routes(Router& router) {
              [this](const ServerRequest& r, const PathParams& p) { return cancel(r, p.at("id")); });
 }
 
-asio::awaitable<std::variant<SessionRecord, ServerResponse>> SessionApi::owned(const std::string& org,
-                                                                               const std::string& id) {
-  if (client_id_problem(id)) co_return session_not_found(id);
-  auto record = co_await c_.store->get_session(SessionId{id});
-  if (!record) {
-    if (record.error().code == Errc::not_found) co_return session_not_found(id);
-    co_return store_error(record.error(), "get session " + id);
-  }
-  if (record->org.str() != org) co_return session_not_found(id);  // never reveal another org's session
-  co_return std::move(record).value();
-}
-
 asio::awaitable<ServerResponse> SessionApi::enqueue(const SessionRecord& record, InboxMessage message,
                                                     std::string_view kind, std::string client_id, int status) {
   if (is_terminal(record.status)) {
@@ -200,7 +188,7 @@ asio::awaitable<ServerResponse> SessionApi::list(const ServerRequest& request) {
 asio::awaitable<ServerResponse> SessionApi::get(const ServerRequest& request, std::string id) {
   auto org = authorise(request, *c_.tokens);
   if (is_answer(org)) co_return std::get<ServerResponse>(std::move(org));
-  auto record = co_await owned(std::get<std::string>(org), id);
+  auto record = co_await find_owned_session(*c_.store, std::get<std::string>(org), id);
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   const auto& r = std::get<SessionRecord>(record);
   auto pending = co_await c_.store->pending_messages(r.id, 1000);
@@ -221,7 +209,7 @@ asio::awaitable<ServerResponse> SessionApi::message(const ServerRequest& request
   if (!std::get<std::optional<std::string>>(text)) co_return json_error(400, "invalid_request", "text: required");
   auto message_id = client_or_new_id(b, "message_id", *c_.ids, "m-");
   if (is_answer(message_id)) co_return std::get<ServerResponse>(std::move(message_id));
-  auto record = co_await owned(std::get<std::string>(org), id);
+  auto record = co_await find_owned_session(*c_.store, std::get<std::string>(org), id);
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   InboxMessage m{MessageId{std::get<std::string>(message_id)}, *std::get<std::optional<std::string>>(text),
                  c_.clock->wall_ms()};
@@ -252,7 +240,7 @@ asio::awaitable<ServerResponse> SessionApi::signal(const ServerRequest& request,
   }
   auto signal_id = client_or_new_id(b, "signal_id", *c_.ids, "g-");
   if (is_answer(signal_id)) co_return std::get<ServerResponse>(std::move(signal_id));
-  auto record = co_await owned(std::get<std::string>(org), id);
+  auto record = co_await find_owned_session(*c_.store, std::get<std::string>(org), id);
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   // Its own id space in the inbox, so a signal id never collides with a message id.
   InboxMessage m{MessageId{"signal:" + std::get<std::string>(signal_id)}, std::move(text), c_.clock->wall_ms()};
@@ -266,7 +254,7 @@ asio::awaitable<ServerResponse> SessionApi::query(const ServerRequest& request, 
   if (name != "status" && name != "output" && name != "transcript" && name != "calls") {
     co_return json_error(404, "unknown_query", "no query \"" + name + "\" (status, output, transcript, calls)");
   }
-  auto record = co_await owned(std::get<std::string>(org), id);
+  auto record = co_await find_owned_session(*c_.store, std::get<std::string>(org), id);
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   const auto& r = std::get<SessionRecord>(record);
   auto state = co_await read_session_state(*c_.store, r);
@@ -332,7 +320,7 @@ asio::awaitable<ServerResponse> SessionApi::update(const ServerRequest& request,
   if (is_answer(update_id)) co_return std::get<ServerResponse>(std::move(update_id));
   const MessageId message_id{"update:" + std::get<std::string>(update_id)};
 
-  auto record = co_await owned(std::get<std::string>(org), id);
+  auto record = co_await find_owned_session(*c_.store, std::get<std::string>(org), id);
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   const auto& r = std::get<SessionRecord>(record);
   auto state = co_await read_session_state(*c_.store, r);
@@ -392,7 +380,7 @@ asio::awaitable<ServerResponse> SessionApi::cancel(const ServerRequest& request,
   if (is_answer(mode_field)) co_return json_error(400, "invalid_request", "mode: cancel or terminate");
   const std::string mode = std::get<std::optional<std::string>>(mode_field).value_or("cancel");
   if (mode != "cancel" && mode != "terminate") co_return json_error(400, "invalid_request", "mode: cancel or terminate");
-  auto record = co_await owned(std::get<std::string>(org), id);
+  auto record = co_await find_owned_session(*c_.store, std::get<std::string>(org), id);
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   if (is_terminal(std::get<SessionRecord>(record).status)) {
     co_return json_error(409, "session_finished", "session " + id + " is already " +

@@ -60,8 +60,6 @@ class SessionApi {
   boost::asio::awaitable<ServerResponse> update(const ServerRequest& request, std::string id);
   boost::asio::awaitable<ServerResponse> cancel(const ServerRequest& request, std::string id);
 
-  // The session if it exists and belongs to `org`; else the 404 (or store error) answer.
-  boost::asio::awaitable<std::variant<SessionRecord, ServerResponse>> owned(const std::string& org, const std::string& id);
   // Enqueues one inbox entry; 409 duplicate_<kind> when the id was seen before. `client_id` is
   // the id as the client gave it (a signal's inbox id has a prefix the client never sees).
   boost::asio::awaitable<ServerResponse> enqueue(const SessionRecord& record, InboxMessage message, std::string_view kind,

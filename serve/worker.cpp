@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/definition/definition_loader.hpp"
+#include "core/runtime/output_publisher.hpp"
 #include "core/runtime/session_runner.hpp"
 #include "core/runtime/task_group.hpp"
 
@@ -23,12 +24,20 @@ constexpr std::size_t kMaxCachedDefinitions = 256;
 // A running session looks at its inbox this often at most (messages sent to this process
 // wake it at once through the dispatcher; this is for messages enqueued elsewhere).
 constexpr std::chrono::milliseconds kMinInboxPoll{500};
+constexpr std::chrono::milliseconds kPublisherFlush{1000};
 
 // The orchestrator child: runs the session to quiescence, keeps the outcome, then stops the
 // heartbeat by cancelling the group (join() then reports that reason, not a failure).
-asio::awaitable<Result<void>> orchestrate(SessionRunner* runner, Result<RunOutcome>* outcome, TaskGroup* group) {
+// Before that, the output publisher gets a moment to send the last events live (whatever it
+// cannot send, clients read from the store).
+asio::awaitable<Result<void>> orchestrate(SessionRunner* runner, Result<RunOutcome>* outcome, TaskGroup* group,
+                                          OutputPublisher* publisher) {
   *outcome = co_await runner->run();
   if (!*outcome) co_return outcome->error();
+  if (publisher != nullptr) {
+    publisher->finish();
+    co_await publisher->flush(kPublisherFlush);
+  }
   group->cancel(Error{Errc::cancelled, "quiescent"});
   co_return ok_result();
 }
@@ -211,12 +220,17 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     RunOptions run_options;
     run_options.wait_for_timers = false;  // asleep: release the session; the dispatcher wakes it when due
     run_options.api_key = adapters.api_key();
-    SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options), nullptr);
+    std::unique_ptr<OutputPublisher> publisher;
+    if (ports_.hub != nullptr) {
+      publisher = std::make_unique<OutputPublisher>(executor_, *ports_.hub, id, record->last_seq.value);
+    }
+    SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options), publisher.get());
     TaskGroup group(executor_);
     self->group = &group;
     self->runner = &runner;
     (void)group.spawn("heartbeat", lease->keep_alive());
-    (void)group.spawn("orchestrator", orchestrate(&runner, &outcome, &group));
+    if (publisher) (void)group.spawn("publisher", publisher->run());
+    (void)group.spawn("orchestrator", orchestrate(&runner, &outcome, &group, publisher.get()));
     (void)group.spawn("inbox", poll_inbox(ports_.store, id, &runner, std::max(options_.poll_interval * 5, kMinInboxPoll)));
     joined = co_await group.join();
     self->group = nullptr;

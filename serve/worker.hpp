@@ -4,15 +4,16 @@
 // claimed session. Bounded: at most max_active sessions at once, and at most org_quotas[org]
 // of one org; work over the bound stays in the store (backpressure), never queued in memory.
 //
-// An activation is one TaskGroup (DESIGN.md, per-session task groups) of three children:
+// An activation is one TaskGroup (DESIGN.md, per-session task groups) of four children:
 //   heartbeat     renews the lease every lease.heartbeat; a lost lease fails the group,
 //                 which cancels the orchestrator at once (it writes nothing more: every
 //                 append is fenced by the epoch anyway);
 //   inbox         polls the session's inbox while it runs, so a message enqueued by another
 //                 process mid-turn is recorded at the runner's next step;
 //   orchestrator  the SessionRunner, until the session is quiescent (idle with an empty
-//                 inbox, waiting for input, asleep, finished); then it stops its siblings.
-// The fourth child of DESIGN.md, the output publisher, comes with streaming to clients.
+//                 inbox, waiting for input, asleep, finished); then it stops its siblings;
+//   publisher     hands the session's output events (and streamed tokens) to the OutputHub
+//                 for the clients watching it (OutputPublisher); absent without a hub.
 // Then the lease is released, so a message or a due timer wakes the session on whichever
 // worker is free; a quiescent session holds no lease and no memory here.
 //
@@ -32,6 +33,7 @@
 #include "core/model/definition.hpp"
 #include "core/ports/clock.hpp"
 #include "core/ports/lease_store.hpp"
+#include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
 #include "core/runtime/held_lease.hpp"
 #include "serve/session_adapters.hpp"
@@ -55,6 +57,7 @@ struct WorkerPorts {
   LeaseStore* leases = nullptr;
   const Clock* clock = nullptr;
   SessionAdaptersFactory adapters;
+  OutputHub* hub = nullptr;  // optional: where running sessions publish their output
 };
 
 struct WorkerStats {

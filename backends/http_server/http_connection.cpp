@@ -18,6 +18,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/system/system_error.hpp>
 #include <spdlog/spdlog.h>
@@ -75,6 +76,32 @@ asio::awaitable<ServerResponse> invoke_guarded(const RequestHandler& handler, co
   }
   co_return json_error(500, "internal", "internal error");
 }
+
+// Writes a streamed body as HTTP chunks, each bounded by the server's write timeout.
+class ChunkWriter final : public ResponseStream {
+ public:
+  ChunkWriter(beast::tcp_stream& stream, const ServerCore& core) : stream_(stream), core_(core) {}
+
+  asio::awaitable<bool> write(std::string_view data) override {
+    if (failed_) co_return false;
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    stream_.expires_after(core_.options.write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data.data(), data.size())),
+                                              as_tuple(use_awaitable));
+    (void)n;
+    stream_.expires_never();
+    failed_ = static_cast<bool>(ec);
+    co_return !failed_;
+  }
+
+  [[nodiscard]] bool stopping() const override { return core_.connections.draining(); }
+  [[nodiscard]] bool failed() const { return failed_; }
+
+ private:
+  beast::tcp_stream& stream_;
+  const ServerCore& core_;
+  bool failed_ = false;
+};
 
 }  // namespace
 
@@ -193,6 +220,11 @@ asio::awaitable<bool> HttpConnection::answer(WireRequest& wire) {
     keep_alive = false;
   }
   if (aborted_) co_return false;
+  if (response.stream && !head_only) {
+    co_await write_stream(std::move(response), version);
+    co_return false;  // a streamed response ends its connection
+  }
+  response.stream = nullptr;
   keep_alive = keep_alive && !core_->connections.draining();  // draining: answer, then close
   const bool written = co_await write(std::move(response), version, keep_alive, head_only);
   co_return written && keep_alive;
@@ -227,6 +259,37 @@ asio::awaitable<bool> HttpConnection::write(ServerResponse response, unsigned ve
   }
   stream_.expires_never();
   co_return !ec;
+}
+
+asio::awaitable<void> HttpConnection::write_stream(ServerResponse response, unsigned version) {
+  StreamBody body = std::move(response.stream);
+  response.body.clear();
+  WireResponse message = to_wire_response(std::move(response), version, false);
+  message.erase(http::field::content_length);
+  message.chunked(true);
+  stream_.expires_after(core_->options.write_timeout);
+  http::response_serializer<http::string_body> serializer(message);
+  auto [ec, written] = co_await http::async_write_header(stream_, serializer, as_tuple(use_awaitable));
+  (void)written;
+  stream_.expires_never();
+  if (ec) co_return;
+  ChunkWriter writer(stream_, *core_);
+  co_await run_stream_body(body, writer);
+  if (writer.failed() || aborted_) co_return;
+  stream_.expires_after(core_->options.write_timeout);
+  auto [last_ec, last_written] = co_await asio::async_write(stream_, http::make_chunk_last(), as_tuple(use_awaitable));
+  (void)last_ec;
+  (void)last_written;
+  stream_.expires_never();
+}
+
+asio::awaitable<void> HttpConnection::run_stream_body(const StreamBody& body, ResponseStream& writer) {
+  using namespace asio::experimental::awaitable_operators;
+  try {
+    co_await (body(writer) || wait_for_abort());
+  } catch (const std::exception& e) {
+    spdlog::error("http stream to {}: the body threw: {}", remote_, e.what());
+  }
 }
 
 asio::awaitable<void> HttpConnection::answer_and_linger(ServerResponse response) {

@@ -57,6 +57,8 @@ class HttpConnection final {
   boost::asio::awaitable<void> wait_for_abort();
   boost::asio::awaitable<bool> write(ServerResponse response, unsigned version, bool keep_alive, bool head_only);
   boost::asio::awaitable<void> answer_and_linger(ServerResponse response);
+  boost::asio::awaitable<void> write_stream(ServerResponse response, unsigned version);
+  boost::asio::awaitable<void> run_stream_body(const StreamBody& body, ResponseStream& writer);
   [[nodiscard]] std::optional<ServerResponse> answer_to_read_error(const boost::beast::error_code& ec) const;
 
   std::shared_ptr<ServerCore> core_;

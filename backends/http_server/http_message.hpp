@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 namespace agentrt {
@@ -27,6 +28,21 @@ struct ServerRequest {
   [[nodiscard]] std::optional<std::string_view> header(std::string_view lower_case_name) const;
 };
 
+// The writer of a streamed response body (Server-Sent Events). The server sends the status and
+// headers first, with chunked transfer encoding, then hands this to the response's `stream`.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Sends `data` as the next piece of the body. False when the client is gone or has not taken
+  // it within the server's write_timeout (a stalled reader): the stream must end then.
+  virtual boost::asio::awaitable<bool> write(std::string_view data) = 0;
+  // True once the server is draining: end the stream soon (the client reconnects elsewhere).
+  [[nodiscard]] virtual bool stopping() const = 0;
+};
+
+// Produces a streamed body until it returns (or is cancelled when the server stops).
+using StreamBody = std::function<boost::asio::awaitable<void>(ResponseStream&)>;
+
 struct ServerResponse {
   int status = 200;
   std::string content_type;  // no Content-Type header when empty
@@ -34,6 +50,8 @@ struct ServerResponse {
   // Extra headers. The server owns the framing ones and ignores them here: Content-Length,
   // Transfer-Encoding, Connection, Keep-Alive, Date, Server.
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed (`body` is ignored) and the connection closes after it.
+  StreamBody stream;
 };
 
 // `status` with `value` serialised as the body, Content-Type application/json.

@@ -551,3 +551,110 @@ TEST_F(HttpServerTest, HealthAndReadinessProbes) {
 
 }  // namespace
 }  // namespace agentrt
+
+namespace agentrt {
+namespace {
+
+// Streams `pieces` with a pause between them, recording what write() answered.
+struct StreamScript {
+  std::vector<std::string> pieces{};
+  milliseconds pause{10};
+  std::vector<bool> answers{};
+  bool saw_stopping = false;
+};
+
+asio::awaitable<void> play(ResponseStream& out, StreamScript* script) {
+  for (const auto& piece : script->pieces) {
+    script->answers.push_back(co_await out.write(piece));
+    if (!script->answers.back()) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor, script->pause);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+// Writes 64 KiB pieces until the client stops taking them or the server drains.
+asio::awaitable<void> flood(ResponseStream& out, StreamScript* script) {
+  const std::string piece(64 * 1024, 'x');
+  while (!out.stopping()) {
+    script->answers.push_back(co_await out.write(piece));
+    if (!script->answers.back()) co_return;
+  }
+  script->saw_stopping = true;
+}
+
+ServerResponse streamed(StreamBody body) {
+  ServerResponse response;
+  response.content_type = "text/event-stream";
+  response.stream = std::move(body);
+  return response;
+}
+
+TEST_F(HttpServerTest, AStreamedBodyArrivesInChunksAndEndsItsConnection) {
+  StreamScript script{{"data: one\n\n", "data: two\n\n"}};
+  router_.add("GET", "/stream", [&](const ServerRequest&, const PathParams&) -> asio::awaitable<ServerResponse> {
+    co_return streamed([&script](ResponseStream& out) { return play(out, &script); });
+  });
+  start();
+  auto socket = connect();
+  run(send_bytes(socket, "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto received = run(read_until_closed(socket, milliseconds(3000)));
+  EXPECT_TRUE(received.closed);
+  EXPECT_NE(received.bytes.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << received.bytes;
+  EXPECT_NE(received.bytes.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << received.bytes;
+  EXPECT_EQ(received.bytes.find("Content-Length"), std::string::npos) << received.bytes;
+  EXPECT_NE(received.bytes.find("\r\n\r\nb\r\ndata: one\n\n\r\nb\r\ndata: two\n\n\r\n0\r\n\r\n"), std::string::npos)
+      << received.bytes;
+  EXPECT_EQ(script.answers, (std::vector<bool>{true, true}));
+}
+
+TEST_F(HttpServerTest, AStreamToAClientThatStopsReadingFailsWithinTheWriteTimeout) {
+  StreamScript script;
+  router_.add("GET", "/flood", [&](const ServerRequest&, const PathParams&) -> asio::awaitable<ServerResponse> {
+    co_return streamed([&script](ResponseStream& out) { return flood(out, &script); });
+  });
+  HttpServerOptions options = fast_options();
+  options.write_timeout = milliseconds(300);
+  start(options);
+  auto socket = connect();  // sends the request, then never reads
+  run(send_bytes(socket, "GET /flood HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto started = std::chrono::steady_clock::now();
+  testing::run_until(ioc_, [&] { return !script.answers.empty() && !script.answers.back(); }, milliseconds(5000));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(4000));
+  EXPECT_GT(script.answers.size(), 1U);  // the kernel's buffers took some first
+  testing::run_until(ioc_, [&] { return server_->connection_count() == 0; }, milliseconds(2000));
+}
+
+TEST_F(HttpServerTest, StopTellsAStreamToEndAndWaitsForIt) {
+  StreamScript script;
+  bool ended = false;
+  router_.add("GET", "/live", [&](const ServerRequest&, const PathParams&) -> asio::awaitable<ServerResponse> {
+    co_return streamed([&script, &ended](ResponseStream& out) -> asio::awaitable<void> {
+      while (!out.stopping()) {
+        if (!co_await out.write("data: tick\n\n")) co_return;
+        asio::steady_timer timer(co_await asio::this_coro::executor, milliseconds(20));
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+      script.saw_stopping = true;
+      ended = true;
+    });
+  });
+  start();
+  auto socket = connect();
+  run(send_bytes(socket, "GET /live HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto reader = asio::co_spawn(ioc_, read_until_closed(socket, milliseconds(5000)), asio::use_future);
+  testing::run_until(ioc_, [&] { return server_->connection_count() == 1; });
+  const auto streaming_for_a_while = std::chrono::steady_clock::now() + milliseconds(100);
+  testing::run_until(ioc_, [&] { return std::chrono::steady_clock::now() >= streaming_for_a_while; });
+  const auto stop_started = std::chrono::steady_clock::now();
+  run(server_->stop(milliseconds(3000)));
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, milliseconds(1000));  // not the whole grace
+  EXPECT_TRUE(script.saw_stopping);
+  EXPECT_TRUE(ended);
+  const auto received = testing::wait_bounded(ioc_, reader);
+  EXPECT_TRUE(received.closed);
+  EXPECT_NE(received.bytes.find("data: tick\n\n"), std::string::npos);
+  EXPECT_NE(received.bytes.find("0\r\n\r\n"), std::string::npos);  // ended properly, not cut
+}
+
+}  // namespace
+}  // namespace agentrt

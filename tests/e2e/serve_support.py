@@ -3,9 +3,12 @@ listening port is read from its first stdout line, and a tiny JSON client (stdli
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
+import socket
 import sqlite3
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -93,3 +96,81 @@ def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
             return True
         time.sleep(step)
     return predicate()
+
+
+# What each history event type looks like in the output stream (core/stream/output_event.cpp);
+# types not listed have no output event.
+OUTPUT_KIND = {"MessageReceived": "message", "ToolRequested": "tool_started", "ToolCompleted": "tool_finished",
+               "ToolFailed": "tool_finished", "InputRequested": "waiting", "TimerStarted": "status",
+               "TimerFired": "status", "OutputEmitted": "output", "TurnCompleted": "turn_completed",
+               "SessionCompleted": "status", "SessionFailed": "status", "SessionCancelled": "status",
+               "SessionRetried": "status", "SessionReset": "reset"}
+
+
+def expected_stream(history: list[dict], after: int = 0) -> list[tuple[int, str]]:
+    """The (seq, kind) of every durable output event a client resuming after `after` must get."""
+    return [(e["seq"], OUTPUT_KIND[e["type"]]) for e in history if e["seq"] > after and e["type"] in OUTPUT_KIND]
+
+
+class SseStream:
+    """GET /v1/sessions/{id}/events read by a background thread: `events` fills with dicts
+    {event, id, data} as frames arrive; `closed` is set when the server ends the stream."""
+
+    def __init__(self, port: int, session: str, *, org: str = "acme", last_event_id: str | None = None,
+                 from_seq: int | None = None, timeout: float = 60):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        headers = {"Authorization": f"Bearer {TOKENS.get(org, org)}", "Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        path = f"/v1/sessions/{session}/events" + (f"?from_seq={from_seq}" if from_seq is not None else "")
+        self.conn.request("GET", path, headers=headers)
+        self.response = self.conn.getresponse()
+        self.status = self.response.status
+        self.headers = dict(self.response.getheaders())
+        self.events: list[dict] = []
+        self.closed = threading.Event()
+        self.body = b""
+        if self.status == 200:
+            self.thread = threading.Thread(target=self._read, daemon=True)
+            self.thread.start()
+        else:
+            self.body = self.response.read()
+            self.closed.set()
+
+    def error(self) -> dict:
+        return json.loads(self.body or b"{}").get("error", {})
+
+    def _read(self) -> None:
+        frame: dict = {}
+        try:
+            while True:
+                line = self.response.readline()
+                if not line:
+                    break
+                text = line.decode().rstrip("\n")
+                if text == "":
+                    if "data" in frame:
+                        frame["data"] = json.loads(frame["data"])
+                        self.events.append(frame)
+                    frame = {}
+                elif not text.startswith(":"):
+                    name, _, value = text.partition(": ")
+                    frame[name] = value
+        except (OSError, http.client.HTTPException, ValueError):
+            pass
+        finally:
+            self.closed.set()
+
+    def durable(self) -> list[tuple[int, str]]:
+        return [(e["data"]["seq"], e["event"]) for e in list(self.events) if e["event"] not in ("token", "error")]
+
+    def wait_for(self, predicate, timeout: float) -> bool:
+        return wait_until(lambda: any(predicate(e) for e in list(self.events)) or self.closed.is_set(), timeout) and \
+            any(predicate(e) for e in list(self.events))
+
+    def close(self) -> None:
+        try:
+            self.conn.sock and self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
