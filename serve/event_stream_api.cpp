@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "serve/api_support.hpp"
+#include "serve/output_follower.hpp"
 #include "serve/sse_format.hpp"
 
 namespace agentrt::serve {
@@ -14,119 +15,37 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-bool is_terminal_status(const OutputEvent& event) {
-  if (event.kind != "status") return false;
-  const auto status = event.data.value("status", "");
-  return status == "completed" || status == "failed" || status == "cancelled";
+// One client's SSE stream over an OutputFollower: frames each step's events, a keepalive
+// comment when nothing was sent for a while, an error frame when the follower gives up.
+asio::awaitable<void> stream_events(const StreamContext& c, ResponseStream& out, SessionRecord record,
+                                    std::int64_t from_seq) {
+  FollowOptions options{c.options.poll_interval, c.options.page, c.options.subscriber};
+  OutputFollower follower(*c.store, *c.hub, std::move(record), from_seq, options);
+  std::string pending = "retry: 2000\n\n";
+  auto last_write = Clock::now();
+  while (!out.stopping()) {
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
+    FollowStep step = co_await follower.next();
+    for (const auto& event : step.events) append_sse_frame(pending, event);
+    if (step.end == FollowEnd::slow_consumer) {
+      append_sse_error(pending, "slow_consumer", "the client fell behind the live stream; reconnect with Last-Event-ID",
+                       follower.covered());
+    } else if (step.end == FollowEnd::unavailable) {
+      append_sse_error(pending, "unavailable", "the store could not be read; reconnect with Last-Event-ID",
+                       follower.covered());
+    }
+    if (pending.empty() && Clock::now() - last_write >= c.options.keepalive) pending = ": keepalive\n\n";
+    if (!pending.empty()) {
+      const std::string data = std::move(pending);
+      pending.clear();
+      last_write = Clock::now();
+      if (!co_await out.write(data)) co_return;
+    }
+    if (step.end != FollowEnd::none) co_return;
+  }
 }
 
 }  // namespace
-
-// One client's stream: `covered_` is the seq up to which every history event has been looked
-// at (sent when it has an output event). Live events extend it when they follow on from it
-// (OutputEvent::follows_seq); anything else is read from the store first.
-class EventStreamApi::Pump {
- public:
-  Pump(const StreamContext& c, ResponseStream& out, SessionRecord record, std::int64_t from_seq)
-      : c_(c), out_(out), record_(std::move(record)), covered_(from_seq) {}
-
-  asio::awaitable<void> run() {
-    auto subscription = c_.hub->subscribe(record_.id, c_.options.subscriber);  // before reading the store
-    pending_ = "retry: 2000\n\n";
-    if (!co_await catch_up()) {
-      co_await end_with_error("unavailable", "the store could not be read");
-      co_return;
-    }
-    if (is_terminal(record_.status) && covered_ >= record_.last_seq.value) finished_ = true;
-    if (!co_await flush()) co_return;
-    while (!finished_ && !out_.stopping()) {
-      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
-      auto batch = co_await subscription->next(c_.options.poll_interval);
-      bool read_ok = true;
-      if (!batch) {
-        read_ok = co_await catch_up();  // the hub failed: the store is the truth
-      } else {
-        for (const auto& event : batch->events) {
-          if (!co_await apply(event)) {
-            read_ok = false;
-            break;
-          }
-          if (finished_) break;
-        }
-        if (batch->events.empty() && read_ok) read_ok = co_await catch_up();  // quiet: maybe it runs elsewhere
-        if (read_ok && batch->overflowed && !finished_) {
-          co_await end_with_error("slow_consumer", "the client fell behind the live stream; reconnect with Last-Event-ID");
-          co_return;
-        }
-      }
-      if (!read_ok) {
-        co_await end_with_error("unavailable", "the store could not be read");
-        co_return;
-      }
-      if (pending_.empty() && Clock::now() - last_write_ >= c_.options.keepalive) pending_ = ": keepalive\n\n";
-      if (!co_await flush()) co_return;
-    }
-  }
-
- private:
-  // Sends a live event if it follows on from what the client has; else reads the store.
-  asio::awaitable<bool> apply(const OutputEvent& event) {
-    const bool follows_on = event.follows_seq >= 0 && event.follows_seq <= covered_;
-    if (event.durable) {
-      if (event.seq <= covered_) co_return true;  // already read from the store
-      if (!follows_on) co_return co_await catch_up();  // a gap: the store has it (and this one)
-      take(event);
-      covered_ = event.seq;
-      co_return true;
-    }
-    if (!follows_on && !co_await catch_up()) co_return false;
-    if (event.seq >= covered_ && event.follows_seq >= 0 && event.follows_seq <= covered_) take(event);
-    co_return true;  // else a stale delta: the store's durable text already replaced it
-  }
-
-  // Reads the durable events after covered_ from the store, page by page.
-  asio::awaitable<bool> catch_up() {
-    for (;;) {
-      auto events = co_await c_.store->read_events(record_.id, EventSeq{covered_}, c_.options.page);
-      if (!events) {
-        spdlog::warn("stream of session {}: store read failed: {}", record_.id.str(), events.error().to_string());
-        co_return false;
-      }
-      for (const auto& e : *events) {
-        covered_ = e.seq.value;
-        if (auto output = output_event_of(e)) take(*output);
-        if (finished_) co_return true;
-      }
-      if (events->size() < c_.options.page) co_return true;
-    }
-  }
-
-  void take(const OutputEvent& event) {
-    append_sse_frame(pending_, event);
-    if (is_terminal_status(event)) finished_ = true;
-  }
-
-  asio::awaitable<bool> flush() {
-    if (pending_.empty()) co_return true;
-    const std::string data = std::move(pending_);
-    pending_.clear();
-    last_write_ = Clock::now();
-    co_return co_await out_.write(data);
-  }
-
-  asio::awaitable<void> end_with_error(std::string_view code, std::string_view message) {
-    append_sse_error(pending_, code, message, covered_);
-    co_await flush();
-  }
-
-  const StreamContext& c_;
-  ResponseStream& out_;
-  SessionRecord record_;
-  std::int64_t covered_;
-  bool finished_ = false;
-  std::string pending_;
-  Clock::time_point last_write_ = Clock::now();
-};
 
 void EventStreamApi::add_routes(Router& router) {
   router.add("GET", "/v1/sessions/{id}/events",
@@ -178,8 +97,7 @@ asio::awaitable<void> EventStreamApi::pump(ResponseStream& out, SessionRecord re
     std::size_t& open;
     ~Counted() { --open; }
   } counted{open_};
-  Pump pump(c_, out, std::move(record), from_seq);
-  co_await pump.run();
+  co_await stream_events(c_, out, std::move(record), from_seq);
 }
 
 }  // namespace agentrt::serve

@@ -50,7 +50,6 @@ class EventStreamApi {
   [[nodiscard]] std::size_t open_streams() const { return open_; }
 
  private:
-  class Pump;
   boost::asio::awaitable<ServerResponse> events(const ServerRequest& request, std::string id);
   boost::asio::awaitable<void> pump(ResponseStream& out, SessionRecord record, std::int64_t from_seq);
 
