@@ -128,9 +128,15 @@ Result<void> MemorySessions::append(AppendRequest request) {
                                      std::to_string(record.last_seq.value + 1) + ", got " + std::to_string(got)};
   }
   if (auto consumable = check_consumable(*session, request); !consumable) return consumable;
+  if (request.checkpoint &&
+      (request.checkpoint->seq > request.events.back().seq || request.checkpoint->seq.value < 0)) {
+    return Error{Errc::invalid, on("append", request.session) + ": checkpoint at seq " +
+                                    std::to_string(request.checkpoint->seq.value) + " is past the appended events"};
+  }
 
   // Validated: nothing below can fail, so the change is all or nothing.
   const auto last = request.events.back();
+  if (request.checkpoint) session->checkpoint = std::move(request.checkpoint);
   for (const auto& id : request.consumed_messages) {
     for (auto& entry : session->inbox) {
       if (entry.message.id == id) entry.consumed_seq = last.seq.value;

@@ -76,7 +76,13 @@ Result<void> append_events(SqliteDb& db, const AppendRequest& request) {
   if (!update) return update.error();
   const auto status = request.status.value_or(session->status);
   update->bind(1, last.seq.value).bind(2, last.time_ms).bind(3, session_status_name(status));
-  return update->bind(4, request.wake_at_ms).bind(5, id.str()).run();
+  if (auto r = update->bind(4, request.wake_at_ms).bind(5, id.str()).run(); !r) return r;
+  if (!request.checkpoint) return ok_result();
+  if (request.checkpoint->seq > last.seq || request.checkpoint->seq.value < 0) {
+    return Error{Errc::invalid, what + ": checkpoint at seq " + std::to_string(request.checkpoint->seq.value) +
+                                    " is past the appended events (last seq " + std::to_string(last.seq.value) + ")"};
+  }
+  return write_checkpoint_row(db, id, *request.checkpoint, what);
 }
 
 Result<std::vector<Event>> select_events(SqliteDb& db, const SessionId& id, EventSeq after, std::size_t limit) {

@@ -162,10 +162,14 @@ Result<void> upsert_checkpoint(SqliteDb& db, const SessionId& id, LeaseEpoch epo
                                     std::to_string(checkpoint.seq.value) + " is not in the history (last seq " +
                                     std::to_string(session->last_seq.value) + ")"};
   }
+  return write_checkpoint_row(db, id, checkpoint, "save_checkpoint session=" + id.str());
+}
+
+Result<void> write_checkpoint_row(SqliteDb& db, const SessionId& id, const Checkpoint& checkpoint, const std::string& what) {
   auto stmt = db.prepare(
       "INSERT INTO checkpoints(session_id, seq, state) VALUES (?, ?, ?) "
       "ON CONFLICT(session_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
-      "save_checkpoint session=" + id.str());
+      what);
   if (!stmt) return stmt.error();
   return stmt->bind(1, id.str()).bind(2, checkpoint.seq.value).bind(3, checkpoint.state.dump()).run();
 }

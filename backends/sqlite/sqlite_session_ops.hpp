@@ -27,6 +27,8 @@ Result<std::vector<SessionRecord>> select_sessions(SqliteDb& db, const SessionQu
 Result<nlohmann::json> select_definition(SqliteDb& db, const std::string& hash);
 Result<LeaseEpoch> increment_epoch(SqliteDb& db, const SessionId& id);
 Result<void> upsert_checkpoint(SqliteDb& db, const SessionId& id, LeaseEpoch epoch, const Checkpoint& checkpoint);
+// The checkpoint row itself, unchecked (the caller checked the epoch and the seq).
+Result<void> write_checkpoint_row(SqliteDb& db, const SessionId& id, const Checkpoint& checkpoint, const std::string& what);
 Result<std::optional<Checkpoint>> select_checkpoint(SqliteDb& db, const SessionId& id);
 
 // History and inbox (sqlite_history_ops.cpp).

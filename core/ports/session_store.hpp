@@ -47,6 +47,9 @@ struct AppendRequest {
   std::optional<SessionStatus> status;        // new status, if it changed
   std::optional<std::int64_t> wake_at_ms;     // set when sleeping; cleared (nullopt) otherwise
   std::vector<MessageId> consumed_messages;   // inbox messages these events received
+  // A checkpoint at the last of these events, written in the same all-or-nothing write, so a
+  // checkpoint costs no write (and no fsync) of its own on the session's critical path.
+  std::optional<Checkpoint> checkpoint{};
 };
 
 struct ResetRequest {

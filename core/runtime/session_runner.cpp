@@ -173,36 +173,28 @@ asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs,
   // The events are moved into the request unless an observer still needs them afterwards.
   std::vector<Event> observed;
   if (observer_ != nullptr) observed = batch;
-  AppendRequest request{session_, epoch_, std::move(batch), state_.status, wake_at(), std::move(consumed)};
+  AppendRequest request{session_, epoch_, std::move(batch), state_.status, wake_at(), std::move(consumed), due_checkpoint()};
+  const bool checkpointed = request.checkpoint.has_value();
   auto appended = co_await ports_.store->append(std::move(request));
   if (!appended) {
     co_return appended.error().with_context("record events " + std::to_string(first_seq) + ".." +
                                             std::to_string(first_seq + static_cast<std::int64_t>(count) - 1) +
                                             " of session " + session_.str());
   }
+  if (checkpointed) checkpoint_seq_ = state_.last_seq;
   if (observer_ != nullptr) {
     for (const auto& e : observed) observer_->on_event(session_, e);
   }
-  auto saved = co_await maybe_checkpoint();
-  if (!saved) co_return saved.error();
   launch_pending();
   co_return ok_result();
 }
 
-asio::awaitable<Result<void>> SessionRunner::maybe_checkpoint() {
+// A checkpoint of the state after this commit's events when checkpoint_every events have
+// passed since the last one; it rides in the same append (one write, one fsync).
+std::optional<Checkpoint> SessionRunner::due_checkpoint() const {
   const auto checkpoint_every = EffectiveDefinition(definition_, state_.patches).policies().checkpoint_every;
-  if (state_.last_seq - checkpoint_seq_ < checkpoint_every) co_return ok_result();
-  // A named local, not a braced temporary in the co_await: GCC 12 destroys an aggregate
-  // temporary passed by value to a coroutine twice (double free of the state JSON).
-  Checkpoint checkpoint{EventSeq{state_.last_seq}, to_json(state_)};
-  auto saved = co_await ports_.store->save_checkpoint(session_, epoch_, std::move(checkpoint));
-  if (!saved) {
-    if (saved.error().code == Errc::fenced) co_return saved.error();
-    spdlog::warn("session {}: checkpoint at seq {} not saved: {}", session_.str(), state_.last_seq, saved.error().to_string());
-    co_return ok_result();
-  }
-  checkpoint_seq_ = state_.last_seq;
-  co_return ok_result();
+  if (state_.last_seq - checkpoint_seq_ < checkpoint_every) return std::nullopt;
+  return Checkpoint{EventSeq{state_.last_seq}, to_json(state_)};
 }
 
 // Starts the I/O for every recorded request that has no operation yet: after a commit, and

@@ -82,7 +82,7 @@ class SessionRunner {
   boost::asio::awaitable<Result<void>> load();
   boost::asio::awaitable<Result<bool>> drain_inbox();
   boost::asio::awaitable<Result<void>> commit(std::vector<Command> inputs, std::vector<MessageId> consumed);
-  boost::asio::awaitable<Result<void>> maybe_checkpoint();
+  [[nodiscard]] std::optional<Checkpoint> due_checkpoint() const;
   void launch_pending();
   void launch(std::string key, boost::asio::awaitable<Command> op);
   boost::asio::awaitable<Command> call_llm(std::int64_t request_seq);

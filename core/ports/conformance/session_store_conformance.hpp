@@ -296,6 +296,45 @@ TEST_P(SessionStoreConformance, CheckpointWithStaleEpochIsFenced) {
   EXPECT_EQ((*kept)->state, (nlohmann::json{{"v", 1}}));
 }
 
+TEST_P(SessionStoreConformance, ACheckpointRidesInTheAppendAllOrNothing) {
+  create(record("s-1"));
+  const auto epoch = claim("s-1");
+  AppendRequest with_checkpoint;
+  with_checkpoint.session = SessionId{"s-1"};
+  with_checkpoint.epoch = epoch;
+  with_checkpoint.events = events(2, 4);
+  with_checkpoint.checkpoint = Checkpoint{EventSeq{4}, {{"step", 4}}};
+  ASSERT_TRUE(run_awaitable(store().append(with_checkpoint)).ok());
+  auto saved = run_awaitable(store().load_checkpoint(SessionId{"s-1"}));
+  ASSERT_TRUE(saved.ok() && saved->has_value());
+  EXPECT_EQ((*saved)->seq, EventSeq{4});
+  EXPECT_EQ((*saved)->state, (nlohmann::json{{"step", 4}}));
+
+  // A checkpoint past the appended events is refused, and so is the whole append.
+  AppendRequest ahead = with_checkpoint;
+  ahead.events = events(5, 5);
+  ahead.checkpoint = Checkpoint{EventSeq{6}, {{"step", 6}}};
+  auto refused = run_awaitable(store().append(ahead));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::invalid);
+  auto record_after = run_awaitable(store().get_session(SessionId{"s-1"}));
+  ASSERT_TRUE(record_after.ok());
+  EXPECT_EQ(record_after->last_seq, EventSeq{4});
+
+  // A fenced append writes neither its events nor its checkpoint.
+  const auto newer = claim("s-1");
+  (void)newer;
+  AppendRequest stale = with_checkpoint;
+  stale.events = events(5, 5);
+  stale.checkpoint = Checkpoint{EventSeq{5}, {{"step", 5}}};
+  auto fenced = run_awaitable(store().append(stale));
+  ASSERT_FALSE(fenced.ok());
+  EXPECT_EQ(fenced.error().code, Errc::fenced);
+  auto kept = run_awaitable(store().load_checkpoint(SessionId{"s-1"}));
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->seq, EventSeq{4});
+}
+
 // --- inbox ---------------------------------------------------------------------------------
 
 TEST_P(SessionStoreConformance, EnqueueDeduplicatesByMessageIdAlsoAfterConsumption) {
