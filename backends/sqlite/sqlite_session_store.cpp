@@ -10,6 +10,7 @@
 #include "backends/sqlite/sqlite_schema.hpp"
 #include "backends/sqlite/sqlite_session_ops.hpp"
 #include "backends/sqlite/sqlite_writer.hpp"
+#include "backends/sqlite/wal_checkpointer.hpp"
 
 namespace agentrt {
 
@@ -31,6 +32,8 @@ Result<void> create_parent_folder(const std::filesystem::path& path) {
   }
   return ok_result();
 }
+
+constexpr std::chrono::milliseconds kWalCheckpointInterval{250};
 
 Result<SqliteDb> open_database(const SqliteOptions& options) {
   if (options.path.empty()) return Error{Errc::invalid, "open SQLite store: empty database path"};
@@ -62,18 +65,32 @@ awaitable<Result<T>> failed_now(Error error) {
 Result<std::unique_ptr<SqliteSessionStore>> open_sqlite_session_store(SqliteOptions options) {
   auto db = open_database(options);
   if (!db) return db.error();
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
+  if (!options.read_only) {
+    // Checkpoints move off the commit path (wal_checkpointer.hpp says why).
+    if (auto off = db->exec("PRAGMA wal_autocheckpoint = 0", "configure"); !off) return off.error();
+    auto started = sqlite::WalCheckpointer::start(options.path, options.busy_timeout, kWalCheckpointInterval);
+    if (!started) return started.error();
+    checkpointer = std::move(started).value();
+  }
   auto writer = std::make_unique<sqlite::SqliteWriter>(std::move(db).value(), options.group_commit_max);
-  return std::make_unique<SqliteSessionStore>(std::move(options), std::move(writer));
+  return std::make_unique<SqliteSessionStore>(std::move(options), std::move(writer), std::move(checkpointer));
 }
 
-SqliteSessionStore::SqliteSessionStore(SqliteOptions options, std::unique_ptr<sqlite::SqliteWriter> writer)
-    : options_(std::move(options)), writer_(std::move(writer)) {}
+SqliteSessionStore::SqliteSessionStore(SqliteOptions options, std::unique_ptr<sqlite::SqliteWriter> writer,
+                                       std::unique_ptr<sqlite::WalCheckpointer> checkpointer)
+    : options_(std::move(options)), writer_(std::move(writer)), checkpointer_(std::move(checkpointer)) {}
 
 SqliteSessionStore::~SqliteSessionStore() { stop(); }
 
-void SqliteSessionStore::stop() { writer_->stop(); }
+void SqliteSessionStore::stop() {
+  writer_->stop();
+  if (checkpointer_) checkpointer_->stop();
+}
 
-SqliteStats SqliteSessionStore::stats() const { return {writer_->transactions(), writer_->appends()}; }
+SqliteStats SqliteSessionStore::stats() const {
+  return {writer_->transactions(), writer_->appends(), checkpointer_ ? checkpointer_->checkpoints() : 0};
+}
 
 awaitable<Result<void>> SqliteSessionStore::create_session(SessionRecord record, nlohmann::json definition,
                                                            std::vector<Event> first_events) {

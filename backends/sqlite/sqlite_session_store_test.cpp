@@ -4,7 +4,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "backends/sqlite/sqlite_test_support.hpp"
 #include "core/ports/conformance/session_store_conformance.hpp"
@@ -168,6 +170,37 @@ TEST_F(SqliteSessionStoreTest, EverythingPersistsAcrossCloseAndReopen) {
   auto definition = run_awaitable(store->get_definition("hash-1"));
   ASSERT_TRUE(definition.ok());
   EXPECT_EQ(*definition, (nlohmann::json{{"name", "demo"}}));
+}
+
+// Checkpoints of the write-ahead log run on their own thread, never inside a commit: the writer
+// connection has autocheckpoint off, and the WAL is still copied into the database file.
+TEST_F(SqliteSessionStoreTest, TheWriteAheadLogIsCheckpointedInTheBackground) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  create(*store, "s-1");
+  auto claimed = run_awaitable(store->claim(SessionId{"s-1"}));
+  ASSERT_TRUE(claimed.ok());
+  for (std::int64_t seq = 2; seq <= 40; ++seq) {
+    ASSERT_TRUE(run_awaitable(store->append(make_append("s-1", *claimed, seq, seq))).ok());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (store->stats().wal_checkpoints < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(store->stats().wal_checkpoints, 2U);
+  // A checkpoint found nothing left to copy: everything committed is in the database file.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> db(raw, &sqlite3_close_v2);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "PRAGMA wal_checkpoint(PASSIVE)", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);                                // not busy
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), sqlite3_column_int(stmt, 2));      // log frames == checkpointed
+  sqlite3_finalize(stmt);
+  auto events = run_awaitable(store->read_events(SessionId{"s-1"}, EventSeq{0}, 100));
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 40U);
 }
 
 TEST_F(SqliteSessionStoreTest, FailuresNeverLoseCommittedEvents) {
