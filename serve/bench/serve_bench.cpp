@@ -14,7 +14,10 @@
 //   mostly queueing; --max-active 1 gives the overhead of a step with nothing queued.
 // Exit status 1 if the run was wrong (a turn not completed, a step repeated or missing);
 // a missed target is reported, not an error.
+// --llm-ms / --tool-ms give the calls a wait (outside the overhead), to run the worker below
+// saturation, as in production where sessions wait on remote models most of the time.
 // Usage: serve_bench [--sessions N] [--steps K] [--max-active M] [--synchronous full|normal]
+//                    [--llm-ms L] [--tool-ms T]
 //                    [--idle-sessions I]   (I more sessions without a message, never run)
 
 #include <sys/resource.h>
@@ -68,6 +71,8 @@ struct Options {
   int max_active = static_cast<int>(serve::ServeConfig{}.max_active_sessions);
   bool synchronous_full = true;  // as `agentrt serve` (SqliteOptions default); "normal" to compare
   int idle_sessions = 0;         // extra sessions with no message: most rows of a real store
+  int llm_ms = 0;                // each LLM call waits this long (a remote model), outside the overhead
+  int tool_ms = 0;               // likewise each tool call
 };
 
 Options parse_options(int argc, char** argv) {
@@ -80,12 +85,16 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--steps") o.steps = std::atoi(value.c_str());
     else if (flag == "--max-active") o.max_active = std::atoi(value.c_str());
     else if (flag == "--idle-sessions") o.idle_sessions = std::atoi(value.c_str());
+    else if (flag == "--llm-ms") o.llm_ms = std::atoi(value.c_str());
+    else if (flag == "--tool-ms") o.tool_ms = std::atoi(value.c_str());
     else if (flag == "--synchronous" && (value == "full" || value == "normal")) o.synchronous_full = value == "full";
     else throw std::invalid_argument("unknown flag or value: " + std::string(flag) + " " + value);
   }
   // Two steps cannot make a turn: a tool call needs an LLM call after it.
-  if (o.sessions < 1 || o.steps < 1 || o.steps == 2 || o.max_active < 1 || o.idle_sessions < 0) {
-    throw std::invalid_argument("--sessions >= 1, --steps 1 or >= 3, --max-active >= 1, --idle-sessions >= 0");
+  if (o.sessions < 1 || o.steps < 1 || o.steps == 2 || o.max_active < 1 || o.idle_sessions < 0 || o.llm_ms < 0 ||
+      o.tool_ms < 0) {
+    throw std::invalid_argument(
+        "--sessions >= 1, --steps 1 or >= 3, --max-active >= 1, --idle-sessions, --llm-ms, --tool-ms >= 0");
   }
   return o;
 }
@@ -279,6 +288,9 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
   std::cout << "serve worker: " << o.sessions << " sessions x " << o.steps << " steps, max-active " << o.max_active
             << ", SQLite synchronous=" << (o.synchronous_full ? "FULL" : "NORMAL");
   if (o.idle_sessions > 0) std::cout << ", " << o.idle_sessions << " idle sessions in the store";
+  if (o.llm_ms > 0 || o.tool_ms > 0) {
+    std::cout << ", LLM calls take " << o.llm_ms << " ms and tool calls " << o.tool_ms << " ms";
+  }
   std::cout << ", load average " << fixed(load_1m, 2) << " at start\n";
   line("wall time", fixed(run.wall_s, 2) + " s");
   line("sessions/s", fixed(o.sessions / run.wall_s, 0));
@@ -333,8 +345,8 @@ int run(const Options& o) {
 
   const auto expected_steps = static_cast<std::size_t>(o.sessions) * static_cast<std::size_t>(o.steps);
   StepTimeline timeline(expected_steps);
-  ZeroLatencyLlm llm(o.steps, timeline);
-  ZeroLatencyTools tools(timeline);
+  ZeroLatencyLlm llm(o.steps, timeline, std::chrono::milliseconds(o.llm_ms));
+  ZeroLatencyTools tools(timeline, std::chrono::milliseconds(o.tool_ms));
   serve::Worker* worker_ref = nullptr;
   TimedSessionStore timed(**store, static_cast<std::size_t>(o.sessions), [&worker_ref] {
     if (worker_ref != nullptr) worker_ref->stop_claiming();  // drain: the last activations end

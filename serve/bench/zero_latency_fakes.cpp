@@ -1,5 +1,9 @@
 #include "serve/bench/zero_latency_fakes.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <utility>
 
 namespace agentrt::serve::bench {
@@ -38,9 +42,21 @@ LlmReply ZeroLatencyLlm::reply_to(const nlohmann::json& messages) const {
   return reply;
 }
 
+namespace {
+
+// The remote side's time, if the bench adds any: a timer, as a real call is I/O, not CPU.
+boost::asio::awaitable<void> simulate(std::chrono::microseconds latency) {
+  if (latency.count() <= 0) co_return;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, latency);
+  co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+}  // namespace
+
 boost::asio::awaitable<Result<LlmReply>> ZeroLatencyLlm::complete(LlmRequest request, TokenSink on_token) {
   timeline_->request_issued(request.idempotency_key, StepTimeline::Clock::now());
   ++calls_;
+  co_await simulate(latency_);
   LlmReply reply = reply_to(request.messages);
   if (on_token && !reply.content.empty()) on_token(reply.content);
   timeline_->result_returned(request.idempotency_key, StepTimeline::Clock::now());
@@ -50,6 +66,7 @@ boost::asio::awaitable<Result<LlmReply>> ZeroLatencyLlm::complete(LlmRequest req
 boost::asio::awaitable<Result<ToolResult>> ZeroLatencyTools::run(ToolInvocation invocation) {
   timeline_->request_issued(invocation.idempotency_key, StepTimeline::Clock::now());
   ++calls_;
+  co_await simulate(latency_);
   ToolResult result{true, "applied " + invocation.arguments.dump(), 1};
   timeline_->result_returned(invocation.idempotency_key, StepTimeline::Clock::now());
   co_return result;

@@ -1,6 +1,8 @@
 #pragma once
 // In-process LLM and tool adapters that answer at once (no I/O, no timer), so serve_bench
-// measures the runtime alone. The LLM decides from the conversation, as the e2e fake_llm.py
+// measures the runtime alone; or, given a latency, after a timer of that length (a remote
+// call's wait, which the overhead measurement leaves out), so a worker can be run below
+// saturation. The LLM decides from the conversation, as the e2e fake_llm.py
 // does, so a resumed or repeated request gets the same reply: a turn of `steps` steps (LLM
 // calls + tool calls) asks for one `effect` call per reply, two in parallel in the reply that
 // leaves exactly three steps (so an even count works out), then answers. Both record their
@@ -30,7 +32,8 @@ class SystemClock final : public Clock {
 
 class ZeroLatencyLlm final : public LlmProvider {
  public:
-  ZeroLatencyLlm(int steps, StepTimeline& timeline) : steps_(steps), timeline_(&timeline) {}
+  ZeroLatencyLlm(int steps, StepTimeline& timeline, std::chrono::microseconds latency = {})
+      : steps_(steps), timeline_(&timeline), latency_(latency) {}
   boost::asio::awaitable<Result<LlmReply>> complete(LlmRequest request, TokenSink on_token) override;
   [[nodiscard]] std::uint64_t calls() const { return calls_; }
 
@@ -39,17 +42,20 @@ class ZeroLatencyLlm final : public LlmProvider {
 
   int steps_;
   StepTimeline* timeline_;
+  std::chrono::microseconds latency_;
   std::uint64_t calls_ = 0;
 };
 
 class ZeroLatencyTools final : public ToolRunner {
  public:
-  explicit ZeroLatencyTools(StepTimeline& timeline) : timeline_(&timeline) {}
+  explicit ZeroLatencyTools(StepTimeline& timeline, std::chrono::microseconds latency = {})
+      : timeline_(&timeline), latency_(latency) {}
   boost::asio::awaitable<Result<ToolResult>> run(ToolInvocation invocation) override;
   [[nodiscard]] std::uint64_t calls() const { return calls_; }
 
  private:
   StepTimeline* timeline_;
+  std::chrono::microseconds latency_;
   std::uint64_t calls_ = 0;
 };
 
