@@ -13,6 +13,7 @@
 #include "cli/system_ports.hpp"
 #include "cli/wiring.hpp"
 #include "core/definition/duration.hpp"
+#include "serve/grpc/grpc_surface.hpp"
 #include "serve/serve_app.hpp"
 
 namespace agentrt::cli {
@@ -68,6 +69,9 @@ Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& confi
   if (o.listen) {
     if (auto parsed = serve::parse_listen(*o.listen, "--listen", config); !parsed) return parsed;
   }
+  if (o.grpc_listen) {
+    if (auto parsed = serve::parse_grpc_listen(*o.grpc_listen, "--grpc-listen", config); !parsed) return parsed;
+  }
   if (o.db_path) config.db_path = *o.db_path;
   if (o.worker_id) config.worker_id = *o.worker_id;
   const std::pair<const std::optional<std::string>*, std::pair<const char*, std::chrono::milliseconds*>> durations[] = {
@@ -121,6 +125,7 @@ void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
       "SIGTERM drains: no new sessions, running ones get shutdown.grace, leases are released.");
   serve->add_option("--config", o.config_path, "YAML config file")->envname("AGENTRT_CONFIG");
   serve->add_option("--listen", o.listen, "host:port of the HTTP API (AGENTRT_LISTEN)");
+  serve->add_option("--grpc-listen", o.grpc_listen, "host:port of the gRPC API, or off (AGENTRT_GRPC_LISTEN)");
   serve->add_option("--db", o.db_path, "SQLite database file (AGENTRT_DB)");
   serve->add_option("--worker-id", o.worker_id, "Lease owner name (AGENTRT_WORKER_ID; default serve:HOST:PID)");
   serve->add_option("--lease-ttl", o.lease_ttl, "Lease time to live, e.g. 10s (AGENTRT_LEASE_TTL)");
@@ -166,7 +171,7 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   InProcessOutputHub hub(ctx.get_executor());
   raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
-                          adapters_factory(ctx, config, env), &hub};
+                          adapters_factory(ctx, config, env), &hub, serve::grpc_api::grpc_surface_factory()};
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);
 }
 

@@ -15,6 +15,7 @@ namespace agentrt::cli {
 struct ServeCommandOptions {
   std::string config_path;  // --config (or AGENTRT_CONFIG)
   std::optional<std::string> listen;
+  std::optional<std::string> grpc_listen;  // host:port or off
   std::optional<std::string> db_path;
   std::optional<std::string> worker_id;
   std::optional<std::string> lease_ttl;

@@ -19,6 +19,7 @@
 #include "backends/memory/in_process_output_hub.hpp"
 #include "backends/memory/memory_session_store.hpp"
 #include "core/ports/conformance/session_store_fixture.hpp"
+#include "serve/testing/one_session_world.hpp"
 
 namespace agentrt::serve {
 namespace {
@@ -29,7 +30,7 @@ using namespace std::chrono_literals;
 using conformance::run_awaitable;
 using ::testing::HasSubstr;
 
-constexpr const char* kToken = "acme-token-0123456789";
+constexpr const char* kToken = testing::kAcmeToken;
 
 // Records what the stream writes; can be made to stall like a client that stopped reading.
 class RecordingStream final : public ResponseStream {
@@ -78,27 +79,12 @@ class RecordingStream final : public ResponseStream {
 class EventStreamApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SessionRecord record;
-    record.id = SessionId{"s-1"};
-    record.org = OrgId{"acme"};
-    record.bot = BotId{"bot"};
-    record.definition_hash = "h";
-    std::vector<Event> first{Event{EventSeq{1}, EventType::SessionStarted, 1'000, json::object()}};
-    ASSERT_TRUE(run_awaitable(store_->create_session(record, json{{"name", "bot"}}, first)).ok());
-    auto epoch = run_awaitable(store_->claim(SessionId{"s-1"}));
-    ASSERT_TRUE(epoch.ok());
-    epoch_ = *epoch;
-    auto tokens = OrgTokens::from_config({OrgAccess{"acme", "ACME", ""}, OrgAccess{"globex", "GLOBEX", ""}},
-                                         [](const std::string& name) -> std::optional<std::string> {
-                                           if (name == "ACME") return kToken;
-                                           return std::string("globex-token-0123456789");
-                                         });
-    ASSERT_TRUE(tokens.ok()) << tokens.error().to_string();
-    tokens_ = std::make_unique<OrgTokens>(std::move(tokens).value());
+    const auto problem = world_.create();
+    ASSERT_FALSE(problem) << *problem;
     StreamContext context;
-    context.store = store_.get();
+    context.store = world_.store.get();
     context.hub = &hub_;
-    context.tokens = tokens_.get();
+    context.tokens = world_.tokens.get();
     context.options.poll_interval = 50ms;
     context.options.keepalive = 10s;
     context.options.subscriber = SubscriberLimits{8, 1 << 20};
@@ -110,10 +96,10 @@ class EventStreamApiTest : public ::testing::Test {
   std::int64_t append(const std::vector<std::pair<EventType, json>>& events, std::optional<SessionStatus> status = {}) {
     AppendRequest request;
     request.session = SessionId{"s-1"};
-    request.epoch = epoch_;
+    request.epoch = world_.epoch;
     for (const auto& [type, data] : events) request.events.push_back(Event{EventSeq{++last_seq_}, type, 2'000, data});
     request.status = status;
-    EXPECT_TRUE(run_awaitable(store_->append(request)).ok());
+    EXPECT_TRUE(run_awaitable(world_.store->append(request)).ok());
     return request.events.front().seq.value;
   }
 
@@ -169,13 +155,11 @@ class EventStreamApiTest : public ::testing::Test {
     asio::co_spawn(ctx_, op(&hub_, std::move(events)), asio::detached);
   }
 
-  std::unique_ptr<MemorySessionStore> store_ = make_memory_session_store();
+  testing::OneSessionWorld world_;
   asio::io_context ctx_;
   InProcessOutputHub hub_{ctx_.get_executor()};
-  std::unique_ptr<OrgTokens> tokens_;
   std::unique_ptr<EventStreamApi> api_;
   Router router_;
-  LeaseEpoch epoch_{0};
   std::int64_t last_seq_ = 1;
 };
 
@@ -288,7 +272,7 @@ TEST_F(EventStreamApiTest, AClientThatFallsBehindIsToldWhereToResumeAndCutOff) {
 
 TEST_F(EventStreamApiTest, BadRequestsGetTheDocumentedErrors) {
   EXPECT_EQ(get("/v1/sessions/s-1/events", "wrong-token").status, 401);
-  auto other_org = get("/v1/sessions/s-1/events", "globex-token-0123456789");
+  auto other_org = get("/v1/sessions/s-1/events", testing::kGlobexToken);
   EXPECT_EQ(other_org.status, 404);
   EXPECT_THAT(other_org.body, HasSubstr("session_not_found"));
   EXPECT_EQ(get("/v1/sessions/s-nope/events").status, 404);

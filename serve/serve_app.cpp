@@ -19,6 +19,7 @@
 #include "serve/org_tokens.hpp"
 #include "serve/event_stream_api.hpp"
 #include "serve/session_api.hpp"
+#include "serve/socketio_api.hpp"
 #include "serve/worker.hpp"
 
 namespace agentrt::serve {
@@ -68,8 +69,11 @@ class Shutdown {
     if (ec) co_return;
     spdlog::warn("serve: second signal {}: cancelling {} running session(s) now", signal, worker_.active());
     worker_.cancel_all();
+    if (grpc_ != nullptr) grpc_->begin_stop(std::chrono::milliseconds{0});
     asio::co_spawn(signals_.get_executor(), server_.stop(std::chrono::milliseconds{0}), asio::detached);
   }
+
+  void set_grpc(ApiSurface* grpc) { grpc_ = grpc; }
 
   // The worker has ended: no grace period left to wait for.
   void worker_done() { grace_timer_.cancel(); }
@@ -88,9 +92,17 @@ class Shutdown {
   asio::steady_timer grace_timer_;
   Worker& worker_;
   HttpServer& server_;
+  ApiSurface* grpc_ = nullptr;
   std::chrono::milliseconds grace_;
   bool draining_ = false;
 };
+
+// The API servers stop together: the gRPC one ends its streams and calls while HTTP does.
+asio::awaitable<void> stop_api_servers(HttpServer& http, ApiSurface* grpc) {
+  if (grpc != nullptr) grpc->begin_stop(kHttpGrace);
+  co_await http.stop(kHttpGrace);
+  if (grpc != nullptr) co_await grpc->stopped();
+}
 
 }  // namespace
 
@@ -136,6 +148,15 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   stream_context.tokens = &tokens.value();
   EventStreamApi streams(stream_context);
   if (ports.hub != nullptr) streams.add_routes(router);
+  SocketIoContext socketio_context;
+  socketio_context.store = ports.store;
+  socketio_context.hub = ports.hub;
+  socketio_context.tokens = &tokens.value();
+  socketio_context.ids = ports.ids;
+  socketio_context.clock = ports.clock;
+  socketio_context.work_arrived = [&worker](const SessionId& session) { worker.inbox_changed(session); };
+  SocketIoApi socketio(ctx.get_executor(), std::move(socketio_context));
+  if (ports.hub != nullptr) socketio.add_routes(router);
 
   HttpServerOptions http_options;
   http_options.host = config.listen_host;
@@ -151,19 +172,31 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     err << "agentrt serve: " << listening.error().message << '\n';
     return kExitFailure;
   }
+  std::unique_ptr<ApiSurface> grpc;
+  nlohmann::json listening_line{{"kind", "listening"}, {"host", config.listen_host}, {"port", server.port()}};
+  if (ports.grpc && !config.grpc_listen_host.empty()) {
+    grpc = ports.grpc(ApiSurfaceDeps{ctx.get_executor(), &router, stream_context, &config});
+    auto grpc_port = grpc->start();
+    if (!grpc_port) {
+      err << "agentrt serve: " << grpc_port.error().message << '\n';
+      return kExitFailure;
+    }
+    listening_line["grpc_port"] = *grpc_port;
+    shutdown.set_grpc(grpc.get());
+  }
+  listening_line["worker"] = worker_id;
   server.start();
-  out << nlohmann::json{{"kind", "listening"}, {"host", config.listen_host}, {"port", server.port()}, {"worker", worker_id}}
-             .dump()
-      << std::endl;
+  out << listening_line.dump() << std::endl;
   spdlog::info("serve: worker {} listening on {}:{}, db {}", worker_id, config.listen_host, server.port(), config.db_path);
 
   asio::co_spawn(ctx, shutdown.watch(), asio::detached);
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     if (error) spdlog::error("serve: worker stopped by an exception");
     shutdown.worker_done();
+    socketio.stop();  // Socket.IO clients end with the HTTP streams: they reconnect elsewhere
     // In-flight API requests get kHttpGrace (a second signal cuts it short); then the
     // signal wait ends too and ctx.run() returns.
-    asio::co_spawn(ctx, server.stop(kHttpGrace), [&](std::exception_ptr) { shutdown.done(); });
+    asio::co_spawn(ctx, stop_api_servers(server, grpc.get()), [&](std::exception_ptr) { shutdown.done(); });
   });
   ctx.run();
   const auto& stats = worker.stats();

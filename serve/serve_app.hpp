@@ -1,7 +1,8 @@
 #pragma once
-// `agentrt serve`: one process = one worker + the HTTP API on one port, sharing one store
-// with every other serve process (docs/serve.md). It prints one JSON line when it listens
-// ({"kind":"listening","host","port","worker"}) and one when it stops.
+// `agentrt serve`: one process = one worker + the HTTP API on one port (and the gRPC API on
+// another when grpc.listen is set), sharing one store with every other serve process
+// (docs/serve.md). It prints one JSON line when it listens
+// ({"kind":"listening","host","port","worker"}, plus "grpc_port") and one when it stops.
 //
 // Shutdown (SIGTERM or SIGINT): readiness turns false, the worker claims nothing more, and
 // running sessions get shutdown_grace to reach quiescence; then (or at a second signal) every
@@ -20,6 +21,7 @@
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
+#include "serve/api_surface.hpp"
 #include "serve/serve_config.hpp"
 #include "serve/session_adapters.hpp"
 
@@ -32,6 +34,7 @@ struct ServePorts {
   IdSource* ids = nullptr;
   SessionAdaptersFactory adapters;
   OutputHub* hub = nullptr;  // where sessions publish output; GET .../events needs it
+  ApiSurfaceFactory grpc;    // the gRPC API (config grpc.listen); unset: none
 };
 
 // Returns the process exit status: 0 after a clean shutdown, 2 for a bad config or

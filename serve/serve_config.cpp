@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 #include <string_view>
+#include <utility>
 
 #include "core/definition/diagnostics.hpp"
 #include "core/definition/duration.hpp"
@@ -234,7 +235,10 @@ EnvLookup process_env() {
   };
 }
 
-Result<void> parse_listen(const std::string& text, const std::string& where, ServeConfig& config) {
+namespace {
+
+// "host:port" into (host, port); `where` prefixes the problem.
+Result<std::pair<std::string, unsigned short>> parse_host_port(const std::string& text, const std::string& where) {
   const auto colon = text.rfind(':');
   const std::string expected =
       (where.empty() ? "" : where + ": ") + "expected host:port such as 127.0.0.1:8080, got \"" + text + "\"";
@@ -242,8 +246,32 @@ Result<void> parse_listen(const std::string& text, const std::string& where, Ser
   const auto port_text = text.substr(colon + 1);
   const long long port = all_digits(port_text) ? std::stoll(port_text) : -1;
   if (port < 0 || port > 65535) return Error{Errc::invalid, expected};
-  config.listen_host = text.substr(0, colon);
-  config.listen_port = static_cast<unsigned short>(port);
+  return std::pair<std::string, unsigned short>{text.substr(0, colon), static_cast<unsigned short>(port)};
+}
+
+}  // namespace
+
+Result<void> parse_listen(const std::string& text, const std::string& where, ServeConfig& config) {
+  auto parsed = parse_host_port(text, where);
+  if (!parsed) return parsed.error();
+  config.listen_host = parsed->first;
+  config.listen_port = parsed->second;
+  return ok_result();
+}
+
+Result<void> parse_grpc_listen(const std::string& text, const std::string& where, ServeConfig& config) {
+  if (text == "off") {
+    config.grpc_listen_host.clear();
+    config.grpc_listen_port = 0;
+    return ok_result();
+  }
+  auto parsed = parse_host_port(text, where);
+  if (!parsed) {
+    return Error{Errc::invalid, (where.empty() ? "" : where + ": ") +
+                                    "expected host:port such as 127.0.0.1:50051, or off, got \"" + text + "\""};
+  }
+  config.grpc_listen_host = parsed->first;
+  config.grpc_listen_port = parsed->second;
   return ok_result();
 }
 
@@ -262,7 +290,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   if (!doc) return doc.error();
   Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
-                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "bots", "orgs", "llm"});
+                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs", "llm"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
       diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
@@ -285,6 +313,12 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
       config.max_body_bytes = static_cast<std::size_t>(*max);
     }
   }
+  if (const auto* grpc = top.mapping("grpc", Need::optional, "a mapping with listen")) {
+    ObjectReader r(*grpc, "grpc", diag, {"listen"});
+    if (auto listen = r.string("listen", Need::optional, "host:port such as 127.0.0.1:50051, or off")) {
+      if (auto parsed = parse_grpc_listen(*listen, "", config); !parsed) diag.error("grpc.listen", parsed.error().message);
+    }
+  }
   read_bots(top, config, dir);
   read_orgs(top, config);
   read_llm(top, config);
@@ -297,6 +331,9 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
   auto read = [&](const char* name) { return env(name); };
   if (auto v = read("AGENTRT_LISTEN")) {
     if (auto parsed = parse_listen(*v, "AGENTRT_LISTEN", config); !parsed) return parsed;
+  }
+  if (auto v = read("AGENTRT_GRPC_LISTEN")) {
+    if (auto parsed = parse_grpc_listen(*v, "AGENTRT_GRPC_LISTEN", config); !parsed) return parsed;
   }
   if (auto v = read("AGENTRT_DB")) config.db_path = *v;
   if (auto v = read("AGENTRT_WORKER_ID")) config.worker_id = *v;

@@ -41,7 +41,9 @@ struct ServeConfig {
   std::map<std::string, std::size_t> org_quotas;     // active sessions of one org on this worker
   std::chrono::milliseconds poll_interval{200};      // how often the dispatcher looks for work
   std::chrono::milliseconds shutdown_grace{20'000};  // SIGTERM: time for running steps to finish
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;  // also the largest gRPC request message
+  std::string grpc_listen_host;              // grpc.listen: empty (the default) runs no gRPC server
+  unsigned short grpc_listen_port = 0;       // 0: any free port (printed as "grpc_port" at start)
   std::map<std::string, std::string> bots;  // bot name -> definition file (sessions of that bot run it)
   std::vector<OrgAccess> orgs;
   LlmOverrides llm;
@@ -57,7 +59,8 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
 // Applies AGENTRT_* variables: AGENTRT_LISTEN, AGENTRT_DB, AGENTRT_WORKER_ID, AGENTRT_LEASE_TTL,
 // AGENTRT_LEASE_HEARTBEAT, AGENTRT_MAX_ACTIVE_SESSIONS, AGENTRT_POLL_INTERVAL,
 // AGENTRT_SHUTDOWN_GRACE, AGENTRT_MAX_BODY_BYTES, AGENTRT_LLM_BASE_URL, AGENTRT_LLM_PROVIDER,
-// AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS.
+// AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS,
+// AGENTRT_GRPC_LISTEN.
 Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen
 // address, at least one org (an API nobody can call is a mistake).
@@ -73,5 +76,7 @@ Result<void> set_org_quotas_from_text(const std::string& text, const std::string
 // "host:port" (port 0..65535, decimal digits only); the host may be a name or an IPv4 address.
 // Problems read "<where>: expected host:port ..." (no prefix when `where` is empty).
 Result<void> parse_listen(const std::string& text, const std::string& where, ServeConfig& config);
+// The same for grpc.listen (AGENTRT_GRPC_LISTEN, --grpc-listen); "off" turns gRPC off.
+Result<void> parse_grpc_listen(const std::string& text, const std::string& where, ServeConfig& config);
 
 }  // namespace agentrt::serve

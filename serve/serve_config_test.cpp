@@ -481,5 +481,54 @@ TEST(ParseListen, RefusesWhatIsNotHostColonPortAndLeavesTheConfig) {
   }
 }
 
+// -- grpc.listen ------------------------------------------------------------------------------
+
+TEST(ParseGrpcListen, GrpcIsOffByDefaultAndOffTurnsItOffAgain) {
+  ServeConfig config;
+  EXPECT_EQ(config.grpc_listen_host, "");
+  ASSERT_TRUE(parse_grpc_listen("127.0.0.1:0", "--grpc-listen", config).ok());
+  EXPECT_EQ(config.grpc_listen_host, "127.0.0.1");
+  EXPECT_EQ(config.grpc_listen_port, 0);
+  ASSERT_TRUE(parse_grpc_listen("off", "--grpc-listen", config).ok());
+  EXPECT_EQ(config.grpc_listen_host, "");
+}
+
+TEST(ParseGrpcListen, RefusesWhatIsNotHostColonPortAndNamesWhere) {
+  for (const std::string bad : {"", "on", "host:", ":50051", "host:65536"}) {
+    SCOPED_TRACE(bad);
+    ServeConfig config;
+    const auto parsed = parse_grpc_listen(bad, "AGENTRT_GRPC_LISTEN", config);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_THAT(parsed.error().message, HasSubstr("AGENTRT_GRPC_LISTEN: expected host:port such as 127.0.0.1:50051, or off"));
+    EXPECT_EQ(config.grpc_listen_host, "");
+  }
+}
+
+TEST(ServeConfigGrpc, TheFileSetsItAndTheVariableOverridesIt) {
+  TempDir dir;
+  ServeConfig config;
+  const auto file = dir.write("serve.yaml", "grpc: {listen: '127.0.0.1:50051'}\n");
+  ASSERT_TRUE(load_serve_config_file(file, config).ok());
+  EXPECT_EQ(config.grpc_listen_host, "127.0.0.1");
+  EXPECT_EQ(config.grpc_listen_port, 50051);
+  ASSERT_TRUE(apply_serve_env(env_of({{"AGENTRT_GRPC_LISTEN", "0.0.0.0:7000"}}), config).ok());
+  EXPECT_EQ(config.grpc_listen_host, "0.0.0.0");
+  EXPECT_EQ(config.grpc_listen_port, 7000);
+  ASSERT_TRUE(apply_serve_env(env_of({{"AGENTRT_GRPC_LISTEN", "off"}}), config).ok());
+  EXPECT_EQ(config.grpc_listen_host, "");
+}
+
+TEST(ServeConfigGrpc, ABadFileValueAndAnUnknownKeyAreNamed) {
+  TempDir dir;
+  ServeConfig config;
+  const auto bad = load_serve_config_file(dir.write("a.yaml", "grpc: {listen: nowhere}\n"), config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("grpc.listen"));
+  EXPECT_THAT(bad.error().message, HasSubstr("127.0.0.1:50051"));
+  const auto unknown = load_serve_config_file(dir.write("b.yaml", "grpc: {lisen: '127.0.0.1:1'}\n"), config);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.error().message, HasSubstr("lisen"));
+}
+
 }  // namespace
 }  // namespace agentrt::serve

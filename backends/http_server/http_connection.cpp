@@ -20,10 +20,12 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/system/system_error.hpp>
 #include <spdlog/spdlog.h>
 
 #include "backends/http_server/server_core.hpp"
+#include "backends/http_server/websocket_channel.hpp"
 
 namespace agentrt {
 namespace {
@@ -220,6 +222,14 @@ asio::awaitable<bool> HttpConnection::answer(WireRequest& wire) {
     keep_alive = false;
   }
   if (aborted_) co_return false;
+  if (response.upgrade) {
+    if (beast::websocket::is_upgrade(wire)) {
+      co_await run_websocket(wire, std::move(response.upgrade));
+      co_return false;  // the connection was the WebSocket's
+    }
+    response = json_error(400, "bad_request", "this resource expects a WebSocket handshake");
+    keep_alive = false;
+  }
   if (response.stream && !head_only) {
     co_await write_stream(std::move(response), version);
     co_return false;  // a streamed response ends its connection
@@ -290,6 +300,19 @@ asio::awaitable<void> HttpConnection::run_stream_body(const StreamBody& body, Re
   } catch (const std::exception& e) {
     spdlog::error("http stream to {}: the body threw: {}", remote_, e.what());
   }
+}
+
+asio::awaitable<void> HttpConnection::run_websocket(WireRequest& wire, WebSocketSession session) {
+  using namespace asio::experimental::awaitable_operators;
+  WireWebSocket ws(stream_);
+  if (!co_await accept_websocket(ws, wire, *core_)) co_return;
+  BeastWebSocketChannel channel(ws, *core_);
+  try {
+    co_await (session(channel) || wait_for_abort());
+  } catch (const std::exception& e) {
+    spdlog::error("http websocket from {}: the session threw: {}", remote_, e.what());
+  }
+  channel.abort();
 }
 
 asio::awaitable<void> HttpConnection::answer_and_linger(ServerResponse response) {

@@ -59,6 +59,7 @@ class HttpConnection final {
   boost::asio::awaitable<void> answer_and_linger(ServerResponse response);
   boost::asio::awaitable<void> write_stream(ServerResponse response, unsigned version);
   boost::asio::awaitable<void> run_stream_body(const StreamBody& body, ResponseStream& writer);
+  boost::asio::awaitable<void> run_websocket(WireRequest& wire, WebSocketSession session);
   [[nodiscard]] std::optional<ServerResponse> answer_to_read_error(const boost::beast::error_code& ec) const;
 
   std::shared_ptr<ServerCore> core_;

@@ -1,6 +1,25 @@
 #include "backends/http_server/http_message.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace agentrt {
+namespace {
+
+bool contains_token_ignoring_case(std::string_view value, std::string_view token) {
+  std::string lower(value);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find(token) != std::string::npos;
+}
+
+}  // namespace
+
+bool is_websocket_upgrade(const ServerRequest& request) {
+  const auto upgrade = request.header("upgrade");
+  const auto connection = request.header("connection");
+  return request.method == "GET" && upgrade && connection && contains_token_ignoring_case(*upgrade, "websocket") &&
+         contains_token_ignoring_case(*connection, "upgrade");
+}
 
 std::optional<std::string_view> ServerRequest::header(std::string_view lower_case_name) const {
   const auto found = headers.find(lower_case_name);

@@ -43,6 +43,34 @@ class ResponseStream {
 // Produces a streamed body until it returns (or is cancelled when the server stops).
 using StreamBody = std::function<boost::asio::awaitable<void>(ResponseStream&)>;
 
+// A WebSocket connection the server accepted for a handler (ServerResponse::upgrade). Text
+// messages only. At most one read() and one write() or close() in flight at a time (Beast's
+// rule), e.g. one reader coroutine and one writer coroutine.
+class WebSocketChannel {
+ public:
+  virtual ~WebSocketChannel() = default;
+  // The next text message; nullopt once the peer closed, the connection failed or was aborted,
+  // or the peer sent a binary message or one over the server's max_websocket_message_bytes
+  // (the server then closes with a policy / too-big close code).
+  virtual boost::asio::awaitable<std::optional<std::string>> read() = 0;
+  // Sends one text message. False when the client is gone or has not taken it within the
+  // server's write_timeout (the connection is then dropped).
+  virtual boost::asio::awaitable<bool> write(std::string_view text) = 0;
+  // Sends a close frame (normal closure, `reason` at most 123 bytes) bounded by write_timeout;
+  // a pending read() then ends.
+  virtual boost::asio::awaitable<void> close(std::string_view reason) = 0;
+  // True once the server is draining: end the session soon.
+  [[nodiscard]] virtual bool stopping() const = 0;
+  // Drops the connection at once, without a close frame: a pending read() or write() ends.
+  virtual void abort() = 0;
+};
+
+// Runs an accepted WebSocket until it returns (or is cancelled when the server stops).
+using WebSocketSession = std::function<boost::asio::awaitable<void>(WebSocketChannel&)>;
+
+// True for a WebSocket opening handshake (GET with Upgrade: websocket, Connection: upgrade).
+[[nodiscard]] bool is_websocket_upgrade(const ServerRequest& request);
+
 struct ServerResponse {
   int status = 200;
   std::string content_type;  // no Content-Type header when empty
@@ -52,6 +80,10 @@ struct ServerResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is streamed (`body` is ignored) and the connection closes after it.
   StreamBody stream;
+  // When set and the request is a WebSocket handshake, the server answers 101 Switching
+  // Protocols and runs this on the connection (status, body and headers are not sent); the
+  // connection closes after it. A request that is not a handshake gets 400 bad_request.
+  WebSocketSession upgrade;
 };
 
 // `status` with `value` serialised as the body, Content-Type application/json.

@@ -46,6 +46,7 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{10'000}; // one whole response: a reader that stalls
   std::size_t max_connections = 1024;              // more: 503 overloaded, then close
+  std::size_t max_websocket_message_bytes = 1024 * 1024;  // one WebSocket message; more: close 1009
 };
 
 // Answers one request. Called on the server's executor; the request outlives the coroutine.

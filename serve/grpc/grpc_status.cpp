@@ -1,0 +1,46 @@
+#include "serve/grpc/grpc_status.hpp"
+
+namespace agentrt::serve::grpc_api {
+
+grpc::StatusCode status_code_of(int http_status, std::string_view error_code) {
+  using grpc::StatusCode;
+  switch (http_status) {
+    case 400:
+      return StatusCode::INVALID_ARGUMENT;
+    case 401:
+      return StatusCode::UNAUTHENTICATED;
+    case 403:
+      return StatusCode::PERMISSION_DENIED;
+    case 404:
+      return StatusCode::NOT_FOUND;
+    case 409:
+      return error_code.starts_with("duplicate_") ? StatusCode::ALREADY_EXISTS : StatusCode::FAILED_PRECONDITION;
+    case 413:
+    case 429:
+      return StatusCode::RESOURCE_EXHAUSTED;
+    case 503:
+      return (error_code == "too_many_streams" || error_code == "overloaded") ? StatusCode::RESOURCE_EXHAUSTED
+                                                                             : StatusCode::UNAVAILABLE;
+    case 500:
+      return StatusCode::INTERNAL;
+    default:
+      return StatusCode::UNKNOWN;
+  }
+}
+
+ApiError api_error_of(const ServerResponse& response) {
+  ApiError error;
+  error.code = "internal";
+  std::string text = "the server answered HTTP " + std::to_string(response.status);
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
+    const auto& e = body["error"];
+    if (e.contains("code") && e["code"].is_string()) error.code = e["code"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string()) text = e["message"].get<std::string>();
+  }
+  error.status = status_code_of(response.status, error.code);
+  error.message = error.code + ": " + text;
+  return error;
+}
+
+}  // namespace agentrt::serve::grpc_api
