@@ -1,5 +1,8 @@
 #include "serve/bench/zero_latency_fakes.hpp"
 
+#include <functional>
+#include <string_view>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -44,9 +47,13 @@ LlmReply ZeroLatencyLlm::reply_to(const nlohmann::json& messages) const {
 
 namespace {
 
-// The remote side's time, if the bench adds any: a timer, as a real call is I/O, not CPU.
-boost::asio::awaitable<void> simulate(std::chrono::microseconds latency) {
-  if (latency.count() <= 0) co_return;
+// The remote side's time, if the bench adds any: a timer, as a real call is I/O, not CPU. It
+// varies from 0.5x to 1.5x the mean by the call's idempotency key (deterministic): identical
+// latencies would march all sessions in lockstep, a herd no real model produces.
+boost::asio::awaitable<void> simulate(std::chrono::microseconds mean, std::string_view key) {
+  if (mean.count() <= 0) co_return;
+  const auto spread = static_cast<std::int64_t>(std::hash<std::string_view>{}(key) % 1001);  // 0..1000
+  const std::chrono::microseconds latency{mean.count() / 2 + mean.count() * spread / 1000};
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, latency);
   co_await timer.async_wait(boost::asio::use_awaitable);
 }
@@ -56,7 +63,7 @@ boost::asio::awaitable<void> simulate(std::chrono::microseconds latency) {
 boost::asio::awaitable<Result<LlmReply>> ZeroLatencyLlm::complete(LlmRequest request, TokenSink on_token) {
   timeline_->request_issued(request.idempotency_key, StepTimeline::Clock::now());
   ++calls_;
-  co_await simulate(latency_);
+  co_await simulate(latency_, request.idempotency_key);
   LlmReply reply = reply_to(request.messages);
   if (on_token && !reply.content.empty()) on_token(reply.content);
   timeline_->result_returned(request.idempotency_key, StepTimeline::Clock::now());
@@ -66,7 +73,7 @@ boost::asio::awaitable<Result<LlmReply>> ZeroLatencyLlm::complete(LlmRequest req
 boost::asio::awaitable<Result<ToolResult>> ZeroLatencyTools::run(ToolInvocation invocation) {
   timeline_->request_issued(invocation.idempotency_key, StepTimeline::Clock::now());
   ++calls_;
-  co_await simulate(latency_);
+  co_await simulate(latency_, invocation.idempotency_key);
   ToolResult result{true, "applied " + invocation.arguments.dump(), 1};
   timeline_->result_returned(invocation.idempotency_key, StepTimeline::Clock::now());
   co_return result;
