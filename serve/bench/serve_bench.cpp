@@ -49,6 +49,7 @@
 #include "core/runtime/new_session.hpp"
 #include "serve/bench/step_timeline.hpp"
 #include "serve/bench/timed_session_store.hpp"
+#include "serve/bench/percentile.hpp"
 #include "serve/bench/zero_latency_fakes.hpp"
 #include "serve/serve_config.hpp"
 #include "serve/worker.hpp"
@@ -158,14 +159,6 @@ void create_sessions(asio::io_context& ctx, SessionStore& store, const AgentDefi
   ctx.run();
   ctx.restart();
   if (failed > 0) throw std::runtime_error(std::to_string(failed) + " sessions not created: " + first_error);
-}
-
-// Nearest rank; `values` is copied and sorted.
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(rank, values.size() - 1)];
 }
 
 // CPU seconds of each thread of this process, by thread id (/proc/self/task/*/stat, in

@@ -52,6 +52,7 @@
 #include "core/definition/definition_loader.hpp"
 #include "core/model/scratch_dir.hpp"
 #include "core/runtime/new_session.hpp"
+#include "serve/bench/percentile.hpp"
 #include "serve/bench/zero_latency_fakes.hpp"
 #include "serve/event_stream_api.hpp"
 #include "serve/org_tokens.hpp"
@@ -65,6 +66,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace agentrt;
 using tcp = asio::ip::tcp;
+using serve::bench::percentile;
 using json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -175,13 +177,6 @@ asio::awaitable<void> stream_client(unsigned short port, std::string session, Cl
       buffer.erase(0, end + 2);
     }
   }
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(rank, values.size() - 1)];
 }
 
 // Prints "connected N" once every client has its stream, then "done {...}" at the end.
