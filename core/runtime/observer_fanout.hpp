@@ -1,0 +1,31 @@
+#pragma once
+// ObserverFanout: one RunObserver that forwards to several (the output publisher, metrics,
+// tracing). A null entry is skipped, so callers can add optional observers unconditionally.
+// Not owning: every observer must outlive the runner that calls this.
+
+#include <string_view>
+#include <vector>
+
+#include "core/runtime/run_observer.hpp"
+
+namespace agentrt {
+
+class ObserverFanout final : public RunObserver {
+ public:
+  void add(RunObserver* observer) {
+    if (observer != nullptr) observers_.push_back(observer);
+  }
+  [[nodiscard]] bool empty() const { return observers_.empty(); }
+
+  void on_event(const SessionId& session, const Event& event) override {
+    for (RunObserver* observer : observers_) observer->on_event(session, event);
+  }
+  void on_token(const SessionId& session, std::string_view text) override {
+    for (RunObserver* observer : observers_) observer->on_token(session, text);
+  }
+
+ private:
+  std::vector<RunObserver*> observers_;
+};
+
+}  // namespace agentrt
