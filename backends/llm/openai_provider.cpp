@@ -89,6 +89,7 @@ class OpenAiProvider final : public LlmProvider {
     http_request.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream, application/json"}};
     if (!request.api_key.empty()) http_request.headers.emplace_back("Authorization", "Bearer " + request.api_key);
     if (!request.idempotency_key.empty()) http_request.headers.emplace_back("Idempotency-Key", request.idempotency_key);
+    if (!request.traceparent.empty()) http_request.headers.emplace_back("traceparent", request.traceparent);
     http_request.body = request_body(request);
     http_request.timeout = request.model->timeout;
     http_request.response_bytes_max = kLlmResponseBytesMax;

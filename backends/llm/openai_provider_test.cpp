@@ -61,6 +61,7 @@ class OpenAiProviderTest : public ::testing::Test {
     r.api_key = "sk-test-SECRET";
     r.messages = json::array({{{"role", "user"}, {"content", "hi"}}});
     r.idempotency_key = "s-1:4";
+    r.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     return r;
   }
 
@@ -101,6 +102,7 @@ TEST_F(OpenAiProviderTest, SendsTheDocumentedRequest) {
   EXPECT_EQ(seen.header("Authorization"), "Bearer sk-test-SECRET");
   EXPECT_EQ(seen.header("Content-Type"), "application/json");
   EXPECT_EQ(seen.header("Idempotency-Key"), "s-1:4");
+  EXPECT_EQ(seen.header("traceparent"), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   const json body = json::parse(seen.body);
   EXPECT_EQ(body["model"], "test-model");
   EXPECT_EQ(body["messages"], r.messages);

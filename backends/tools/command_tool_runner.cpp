@@ -61,6 +61,8 @@ class CommandToolRunner final : public ToolRunner {
     spec.spawn.working_dir = tool.command.working_dir;
     spec.spawn.env_set = {{"AGENTRT_IDEMPOTENCY_KEY", invocation.idempotency_key},
                           {"AGENTRT_TOOL_NAME", tool.name}};
+    // The environment carrier of OpenTelemetry's proposal for process-to-process context.
+    if (!invocation.traceparent.empty()) spec.spawn.env_set.emplace_back("TRACEPARENT", invocation.traceparent);
     spec.stdin_text = arguments_json(invocation.arguments);
     spec.timeout = tool.timeout;
     spec.kill_grace = options_.kill_grace;

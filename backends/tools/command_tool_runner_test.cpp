@@ -34,10 +34,12 @@ using ResultFuture = std::future<std::optional<Result<ToolResult>>>;
 class CommandToolRunnerTest : public ::testing::Test {
  protected:
   Result<ToolResult> run(const ToolDefinition& tool, nlohmann::json arguments = nlohmann::json::object(),
-                         std::string key = "s-1:7") {
+                         std::string key = "s-1:7", std::string traceparent = "") {
     auto runner = make_command_tool_runner(ctx_.get_executor(), options_);
     auto future = asio::co_spawn(
-        ctx_, optional_result(runner->run(ToolInvocation{&tool, std::move(arguments), std::move(key)})),
+        ctx_,
+        optional_result(
+            runner->run(ToolInvocation{&tool, std::move(arguments), std::move(key), std::move(traceparent)})),
         asio::use_future);
     ctx_.run();
     ctx_.restart();
@@ -67,6 +69,15 @@ TEST_F(CommandToolRunnerTest, EnvironmentCarriesIdempotencyKeyAndToolName) {
   const ToolResult r = run_ok(shell_tool(R"(printf '%s|%s|%s' "$AGENTRT_IDEMPOTENCY_KEY" "$AGENTRT_TOOL_NAME" "$HOME")"));
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.output, std::string("s-1:7|probe|") + (std::getenv("HOME") ? std::getenv("HOME") : ""));
+}
+
+TEST_F(CommandToolRunnerTest, EnvironmentCarriesTheCallsTraceparentWhenThereIsOne) {
+  const auto tool = shell_tool(R"(printf '%s' "${TRACEPARENT-unset}")");
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const auto traced = run(tool, nlohmann::json::object(), "s-1:7", traceparent);
+  ASSERT_TRUE(traced.ok()) << traced.error().to_string();
+  EXPECT_EQ(traced->output, traceparent);
+  EXPECT_EQ(run_ok(tool).output, "unset");
 }
 
 TEST_F(CommandToolRunnerTest, RunsInTheWorkingDirectory) {

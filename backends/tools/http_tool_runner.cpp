@@ -40,6 +40,7 @@ class HttpToolRunner final : public ToolRunner {
     if (!built) co_return ToolResult{false, built.error().message, 0};
     HttpRequest request = std::move(built).value();
     if (!invocation.idempotency_key.empty()) request.headers.emplace_back("Idempotency-Key", invocation.idempotency_key);
+    if (!invocation.traceparent.empty()) request.headers.emplace_back("traceparent", invocation.traceparent);
     request.timeout = tool->timeout;
     request.response_bytes_max = options_.output_bytes_max;
     request.truncate_body = true;

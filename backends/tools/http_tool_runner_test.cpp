@@ -61,6 +61,19 @@ TEST_F(HttpToolRunnerTest, PostSendsJsonArgumentsAndReturnsTheBody) {
   EXPECT_EQ(seen.header("Idempotency-Key"), "s-1:7");
 }
 
+TEST_F(HttpToolRunnerTest, EveryTryCarriesTheCallsTraceparent) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t index) {
+    return index == 0 ? TestReply::text(503, "busy") : TestReply::json(200, "{}");
+  });
+  const auto t = tool(server, "POST", "/orders");
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const auto result =
+      testing::run_coroutine(ioc_, runner_->run(ToolInvocation{&t, json::object(), "s-1:7", traceparent}));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(server.requests().size(), 2U);
+  for (const auto& request : server.requests()) EXPECT_EQ(request.header("traceparent"), traceparent);
+}
+
 TEST_F(HttpToolRunnerTest, GetEncodesTheUrlTemplateAndQuery) {
   TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::text(200, "found"); });
   const auto t = tool(server, "GET", "/customers/{name}/orders");

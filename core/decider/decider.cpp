@@ -120,7 +120,12 @@ class Step {
       finish(SessionStatus::cancelled);
       return;
     }
-    if (e_.type == EventType::SessionStarted || e_.type == EventType::SessionReset) return;
+    if (e_.type == EventType::SessionStarted) {
+      s_.traceparent = e_.data.value("traceparent", std::string{});
+      s_.tracestate = e_.data.value("tracestate", std::string{});
+      return;
+    }
+    if (e_.type == EventType::SessionReset) return;
     if (e_.type == EventType::Marker) {
       const auto patch = e_.data.value("patch", std::string{});
       const auto at = std::lower_bound(s_.patches.begin(), s_.patches.end(), patch);

@@ -100,7 +100,9 @@ json to_json(const SessionState& s) {
               {"patches", s.patches},
               {"tokens_in_total", s.tokens_in_total},
               {"tokens_out_total", s.tokens_out_total},
-              {"failure_reason", s.failure_reason}};
+              {"failure_reason", s.failure_reason},
+              {"traceparent", s.traceparent},
+              {"tracestate", s.tracestate}};
 }
 
 SessionState session_state_from_json(const json& j) {
@@ -134,6 +136,8 @@ SessionState session_state_from_json(const json& j) {
   s.tokens_in_total = j.value("tokens_in_total", 0LL);
   s.tokens_out_total = j.value("tokens_out_total", 0LL);
   s.failure_reason = j.value("failure_reason", std::string{});
+  s.traceparent = j.value("traceparent", std::string{});
+  s.tracestate = j.value("tracestate", std::string{});
   return s;
 }
 

@@ -68,6 +68,9 @@ struct SessionState {
   long long tokens_in_total = 0;
   long long tokens_out_total = 0;
   std::string failure_reason;
+  // The session's trace (W3C), from SessionStarted: every worker continues the same trace.
+  std::string traceparent;              // empty: the session was started without one
+  std::string tracestate;
 
   [[nodiscard]] PendingCall* find_call(std::string_view call_id);
   [[nodiscard]] const PendingCall* awaiting_human() const;  // the call whose InputRequested is open

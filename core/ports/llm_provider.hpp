@@ -36,6 +36,7 @@ struct LlmRequest {
   nlohmann::json messages = nlohmann::json::array();  // OpenAI chat format
   nlohmann::json tools = nlohmann::json::array();     // OpenAI "tools" array (function specs)
   std::string idempotency_key;             // <session>:<LlmRequested seq>
+  std::string traceparent{};               // W3C context of this call's span (sent as a header); empty: none
 };
 
 struct LlmReply {

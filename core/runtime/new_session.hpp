@@ -4,6 +4,7 @@
 // session takes every branch its definition knows: docs/versioning.md).
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "core/model/event.hpp"
 #include "core/model/ids.hpp"
 #include "core/model/session.hpp"
+#include "core/trace/trace_context.hpp"
 
 namespace agentrt {
 
@@ -21,6 +23,9 @@ struct NewSession {
   std::vector<Event> first_events;
 };
 
-NewSession new_session(SessionId id, OrgId org, BotId bot, const AgentDefinition& definition, std::int64_t now_ms);
+// `trace`: the session's trace context (recorded as SessionStarted's traceparent/tracestate, so
+// every worker continues that trace); absent for sessions started without tracing.
+NewSession new_session(SessionId id, OrgId org, BotId bot, const AgentDefinition& definition, std::int64_t now_ms,
+                       const std::optional<TraceContext>& trace = std::nullopt);
 
 }  // namespace agentrt

@@ -23,6 +23,9 @@ class ObserverFanout final : public RunObserver {
   void on_token(const SessionId& session, std::string_view text) override {
     for (RunObserver* observer : observers_) observer->on_token(session, text);
   }
+  void on_state(const SessionId& session, const SessionState& state) override {
+    for (RunObserver* observer : observers_) observer->on_state(session, state);
+  }
 
  private:
   std::vector<RunObserver*> observers_;

@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "core/decider/session_state.hpp"
 #include "core/model/event.hpp"
 #include "core/model/ids.hpp"
 
@@ -15,6 +16,9 @@ class RunObserver {
   virtual void on_event(const SessionId& /*session*/, const Event& /*event*/) {}
   // Streamed model tokens; not durable (the final text is recorded as OutputEmitted).
   virtual void on_token(const SessionId& /*session*/, std::string_view /*text*/) {}
+  // The session's state: once after the runner loaded it, then after each durable batch of
+  // events (after their on_event calls).
+  virtual void on_state(const SessionId& /*session*/, const SessionState& /*state*/) {}
 };
 
 }  // namespace agentrt

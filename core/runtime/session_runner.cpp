@@ -122,6 +122,8 @@ asio::awaitable<Result<void>> SessionRunner::load() {
     }
     if (page->size() < kEventsPerReadPage) break;
   }
+  trace_ = SessionTrace::of(session_.str(), state_.traceparent, state_.tracestate);
+  if (observer_ != nullptr) observer_->on_state(session_, state_);
   co_return ok_result();
 }
 
@@ -184,6 +186,7 @@ asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs,
   if (checkpointed) checkpoint_seq_ = state_.last_seq;
   if (observer_ != nullptr) {
     for (const auto& e : observed) observer_->on_event(session_, e);
+    observer_->on_state(session_, state_);
   }
   launch_pending();
   co_return ok_result();
@@ -278,6 +281,7 @@ asio::awaitable<Command> SessionRunner::call_llm(std::int64_t request_seq) {
   request.messages = llm_messages(state_, definition_);
   request.tools = llm_tool_specs(state_, definition_);  // the session's patches apply
   request.idempotency_key = idempotency_key(session_, request_seq);
+  if (trace_) request.traceparent = trace_->traceparent_for(trace_->llm_span_id(request_seq));
   TokenSink sink = [this](std::string_view text) {
     if (observer_ != nullptr) observer_->on_token(session_, text);
   };
@@ -309,6 +313,7 @@ asio::awaitable<Command> SessionRunner::call_tool(PendingCall call) {
   const ToolDefinition tool = effective->to_definition();
 
   ToolInvocation invocation{&tool, call.arguments, idempotency_key(session_, call.request_seq)};
+  if (trace_) invocation.traceparent = trace_->traceparent_for(trace_->tool_span_id(call.request_seq));
   auto result = co_await with_timeout(runner->run(std::move(invocation)), turn_time_left(), "tool " + call.name);
   if (!result) co_return failed(result.error().to_string(), 0);
   if (!result->ok) co_return failed(result->output, result->attempts);

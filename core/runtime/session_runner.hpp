@@ -33,6 +33,7 @@
 #include "core/ports/session_store.hpp"
 #include "core/ports/tool_runner.hpp"
 #include "core/runtime/run_observer.hpp"
+#include "core/trace/session_trace.hpp"
 
 namespace agentrt {
 
@@ -101,6 +102,7 @@ class SessionRunner {
   RunObserver* observer_;
 
   SessionState state_;
+  std::optional<SessionTrace> trace_;  // the session's trace: outbound calls carry traceparent
   std::int64_t checkpoint_seq_ = 0;
   std::map<std::string, std::unique_ptr<Operation>> operations_;  // in flight, by key
   // Finished, not yet recorded: {operation key, result}. The operation stays in operations_

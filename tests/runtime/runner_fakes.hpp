@@ -47,6 +47,7 @@ struct RecordedLlmRequest {
   nlohmann::json tools;
   std::string idempotency_key;
   std::string api_key;
+  std::string traceparent;
 };
 
 class FakeLlm final : public LlmProvider {
@@ -70,7 +71,7 @@ class FakeLlm final : public LlmProvider {
   void reply_error(Error error) { replies_.emplace_back(std::move(error)); }
 
   boost::asio::awaitable<Result<LlmReply>> complete(LlmRequest request, TokenSink on_token) override {
-    requests.push_back({request.messages, request.tools, request.idempotency_key, request.api_key});
+    requests.push_back({request.messages, request.tools, request.idempotency_key, request.api_key, request.traceparent});
     if (on_call) on_call();
     if (delay.count() > 0 && !co_await wait_for(delay)) {
       ++cancelled;
@@ -98,6 +99,7 @@ struct RecordedToolCall {
   std::string idempotency_key;
   std::chrono::milliseconds timeout{0};  // the per-attempt timeout the runner passed
   int attempts = 0;                      // its retry policy's total tries
+  std::string traceparent;
 };
 
 class FakeToolRunner final : public ToolRunner {
@@ -108,7 +110,7 @@ class FakeToolRunner final : public ToolRunner {
   boost::asio::awaitable<Result<ToolResult>> run(ToolInvocation invocation) override {
     const std::string name = invocation.tool->name;
     calls.push_back({name, invocation.arguments, invocation.idempotency_key, invocation.tool->timeout,
-                     invocation.tool->retry.attempts});
+                     invocation.tool->retry.attempts, invocation.traceparent});
     ++in_flight;
     max_in_flight = std::max(max_in_flight, in_flight);
     if (on_call) co_await on_call(name);

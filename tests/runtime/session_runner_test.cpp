@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/trace/session_trace.hpp"
 #include "tests/runtime/runner_test_support.hpp"
 
 namespace agentrt::testing {
@@ -82,6 +83,39 @@ TEST_F(SessionRunnerTurnTest, IdempotencyKeysAreSessionColonSeqOfTheRequest) {
   for (const auto& r : llm_.requests) llm_keys.push_back(r.idempotency_key);
   EXPECT_THAT(llm_keys, ElementsAreArray(llm_requested_keys));
   EXPECT_EQ(llm_keys.front(), "s-1:3");
+}
+
+constexpr const char* kSessionTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+class SessionRunnerTraceTest : public SessionRunnerTest {
+ protected:
+  void SetUp() override {
+    auto started = started_event(clock_.wall_ms());
+    started.data["traceparent"] = kSessionTraceparent;
+    start({started});
+  }
+};
+
+TEST_F(SessionRunnerTraceTest, OutboundCallsCarryTheSessionsTraceWithTheirOwnSpan) {
+  send("what is x?");
+  llm_.reply_tool_calls({tool_call("c1", "lookup", R"({"q":"x"})")});
+  llm_.reply_text("x is 42");
+  ASSERT_TRUE(run().ok());
+  const auto trace = *SessionTrace::of("s-1", kSessionTraceparent, "");
+  ASSERT_EQ(llm_.requests.size(), 2U);
+  EXPECT_EQ(llm_.requests[0].traceparent, trace.traceparent_for(trace.llm_span_id(3)));
+  EXPECT_EQ(llm_.requests[1].traceparent, trace.traceparent_for(trace.llm_span_id(7)));
+  ASSERT_EQ(tools_.calls.size(), 1U);
+  EXPECT_EQ(tools_.calls[0].traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-" + trace.tool_span_id(5) + "-01");
+}
+
+TEST_F(SessionRunnerTurnTest, ASessionWithoutATraceSendsNoTraceparent) {
+  send("what is x?");
+  llm_.reply_tool_calls({tool_call("c1", "lookup", R"({"q":"x"})")});
+  llm_.reply_text("x is 42");
+  ASSERT_TRUE(run().ok());
+  EXPECT_EQ(llm_.requests.at(0).traceparent, "");
+  EXPECT_EQ(tools_.calls.at(0).traceparent, "");
 }
 
 TEST_F(SessionRunnerTurnTest, ParallelToolCallsOfOneReplyRunConcurrently) {

@@ -1,0 +1,38 @@
+#pragma once
+// A finished span, as the runtime reports it to a SpanSink (core/ports/span_sink.hpp). The
+// fields follow OpenTelemetry's span model; an exporter turns them into OTLP.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace agentrt {
+
+using SpanAttributeValue = std::variant<std::string, std::int64_t, double, bool>;
+using SpanAttributes = std::vector<std::pair<std::string, SpanAttributeValue>>;
+
+enum class SpanKind { internal, server, client };
+enum class SpanStatus { unset, ok, error };
+
+struct SpanLink {
+  std::string trace_id;
+  std::string span_id;
+};
+
+struct Span {
+  std::string trace_id;        // 32 hex
+  std::string span_id;         // 16 hex
+  std::string parent_span_id;  // 16 hex; empty for a root span
+  std::string name;
+  SpanKind kind = SpanKind::internal;
+  std::int64_t start_ns = 0;  // Unix epoch nanoseconds
+  std::int64_t end_ns = 0;
+  SpanAttributes attributes{};
+  SpanStatus status = SpanStatus::unset;
+  std::string status_message{};  // for SpanStatus::error
+  std::vector<SpanLink> links{};
+};
+
+}  // namespace agentrt
