@@ -111,6 +111,12 @@ Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& confi
   if (o.org_quotas) {
     if (auto set = serve::set_org_quotas_from_text(*o.org_quotas, "--org-quotas", config); !set) return set;
   }
+  if (o.tracing_endpoint) config.tracing.endpoint = *o.tracing_endpoint;
+  if (o.tracing_sampling_ratio) {
+    auto ratio = serve::parse_sampling_ratio(*o.tracing_sampling_ratio, "--tracing-sampling-ratio");
+    if (!ratio) return ratio.error();
+    config.tracing.sampling_ratio = *ratio;
+  }
   return ok_result();
 }
 
@@ -141,6 +147,10 @@ void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
   serve->add_option("--bots", o.bots, "Bots and their definitions: NAME=FILE,... (AGENTRT_BOTS; replaces the file's)");
   serve->add_option("--orgs", o.orgs, "Orgs and their token variables: ORG=TOKEN_ENV or ORG=sha256:HEX,... (AGENTRT_ORGS)");
   serve->add_option("--org-quotas", o.org_quotas, "Active sessions per org on this worker: ORG=N,... (AGENTRT_ORG_QUOTAS)");
+  serve->add_option("--tracing-endpoint", o.tracing_endpoint,
+                    "OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces (AGENTRT_TRACING_ENDPOINT)");
+  serve->add_option("--tracing-sampling-ratio", o.tracing_sampling_ratio,
+                    "Share of new sessions traced, 0 to 1 (AGENTRT_TRACING_SAMPLING_RATIO; default 1)");
 }
 
 int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream& err) {

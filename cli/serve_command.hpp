@@ -31,6 +31,8 @@ struct ServeCommandOptions {
   std::optional<std::string> bots;        // NAME=FILE,...
   std::optional<std::string> orgs;        // ORG=TOKEN_ENV,... or ORG=sha256:HEX
   std::optional<std::string> org_quotas;  // ORG=N,...
+  std::optional<std::string> tracing_endpoint;        // OTLP/HTTP traces URL
+  std::optional<std::string> tracing_sampling_ratio;  // 0..1
 };
 
 void register_serve_command(CLI::App& app, ServeCommandOptions& options);

@@ -12,9 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "backends/http/url.hpp"
 #include "backends/http_server/health_routes.hpp"
 #include "backends/http_server/http_server.hpp"
 #include "backends/http_server/router.hpp"
+#include "backends/otel/otlp_exporter.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "serve/org_tokens.hpp"
 #include "serve/event_stream_api.hpp"
@@ -30,6 +32,7 @@ namespace asio = boost::asio;
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+constexpr const char* kAgentrtVersion = "0.1.0";
 // The HTTP server's own grace: in-flight API requests are short (an update waits at most 10 s).
 constexpr std::chrono::milliseconds kHttpGrace{10'000};
 
@@ -104,6 +107,20 @@ asio::awaitable<void> stop_api_servers(HttpServer& http, ApiSurface* grpc) {
   if (grpc != nullptr) co_await grpc->stopped();
 }
 
+// The OTLP exporter when tracing.endpoint is set; null when tracing is off.
+Result<std::unique_ptr<OtlpExporter>> make_span_exporter(const TracingConfig& tracing, const EnvLookup& env,
+                                                         const std::string& worker_id, asio::io_context& ctx) {
+  if (tracing.endpoint.empty()) return std::unique_ptr<OtlpExporter>{};
+  auto headers = tracing_headers(tracing, env);
+  if (!headers) return headers.error();
+  OtlpExporterOptions options;
+  options.endpoint = tracing.endpoint;
+  options.headers = std::move(headers.value());
+  options.resource = OtlpResource{tracing.service_name, kAgentrtVersion, worker_id};
+  spdlog::info("serve: tracing to {} (sampling ratio {})", redact_url(tracing.endpoint), tracing.sampling_ratio);
+  return std::make_unique<OtlpExporter>(ctx.get_executor(), std::move(options));
+}
+
 }  // namespace
 
 int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports, asio::io_context& ctx, std::ostream& out,
@@ -123,10 +140,16 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     return kExitUsage;
   }
   const std::string worker_id = config.worker_id.empty() ? process_lease_owner("serve") : config.worker_id;
+  auto exporter = make_span_exporter(config.tracing, env, worker_id, ctx);
+  if (!exporter) {
+    err << "agentrt serve: " << exporter.error().message << '\n';
+    return kExitUsage;
+  }
+  SpanSink* spans = exporter->get();
 
   WorkerOptions worker_options{worker_id, config.lease, config.max_active_sessions, config.org_quotas,
                                config.poll_interval};
-  Worker worker(ctx.get_executor(), WorkerPorts{ports.store, ports.leases, ports.clock, ports.adapters, ports.hub},
+  Worker worker(ctx.get_executor(), WorkerPorts{ports.store, ports.leases, ports.clock, ports.adapters, ports.hub, spans},
                 std::move(worker_options));
 
   Router router;
@@ -140,6 +163,8 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.work_arrived = [&worker](const SessionId& session) { worker.inbox_changed(session); };
   api_context.cancel_owner = "api:" + worker_id;
   api_context.lease = config.lease;
+  api_context.spans = spans;
+  api_context.trace_sampling_ratio = config.tracing.sampling_ratio;
   SessionApi api(std::move(api_context));
   api.add_routes(router);
   StreamContext stream_context;
@@ -190,13 +215,17 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   spdlog::info("serve: worker {} listening on {}:{}, db {}", worker_id, config.listen_host, server.port(), config.db_path);
 
   asio::co_spawn(ctx, shutdown.watch(), asio::detached);
+  if (*exporter) asio::co_spawn(ctx, (*exporter)->run(), asio::detached);
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     if (error) spdlog::error("serve: worker stopped by an exception");
     shutdown.worker_done();
     socketio.stop();  // Socket.IO clients end with the HTTP streams: they reconnect elsewhere
     // In-flight API requests get kHttpGrace (a second signal cuts it short); then the
     // signal wait ends too and ctx.run() returns.
-    asio::co_spawn(ctx, stop_api_servers(server, grpc.get()), [&](std::exception_ptr) { shutdown.done(); });
+    asio::co_spawn(ctx, stop_api_servers(server, grpc.get()), [&](std::exception_ptr) {
+      shutdown.done();
+      if (*exporter) (*exporter)->stop();  // sends what is queued, then lets ctx.run() end
+    });
   });
   ctx.run();
   const auto& stats = worker.stats();
@@ -209,6 +238,11 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
                         {"cancelled", stats.cancelled}}
              .dump()
       << std::endl;
+  if (*exporter) {
+    const auto traced = (*exporter)->stats();
+    spdlog::info("serve: tracing: {} spans exported, {} dropped (queue full), {} failed", traced.exported, traced.dropped,
+                 traced.failed);
+  }
   return kExitOk;
 }
 

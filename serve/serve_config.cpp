@@ -290,7 +290,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   if (!doc) return doc.error();
   Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
-                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs", "llm"});
+                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs", "llm", "tracing"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
       diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
@@ -322,6 +322,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   read_bots(top, config, dir);
   read_orgs(top, config);
   read_llm(top, config);
+  read_tracing(top, config.tracing);
   if (!diag.empty()) return diag.to_error();
   config.config_path = path;
   return ok_result();
@@ -371,6 +372,7 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
   if (auto v = read("AGENTRT_ORG_QUOTAS")) {
     if (auto set = set_org_quotas_from_text(*v, "AGENTRT_ORG_QUOTAS", config); !set) return set;
   }
+  if (auto applied = apply_tracing_env(env, config.tracing); !applied) return applied;
   return ok_result();
 }
 
@@ -395,7 +397,7 @@ Result<void> check_serve_config(const ServeConfig& config) {
     return Error{Errc::invalid, where + ": no orgs: give at least one org with its token (orgs: {acme: {token_env: ACME_TOKEN}})"};
   }
   if (config.listen_host.empty()) return Error{Errc::invalid, where + ": listen host is empty"};
-  return ok_result();
+  return check_tracing(config.tracing, where);
 }
 
 }  // namespace agentrt::serve

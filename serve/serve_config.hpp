@@ -15,6 +15,7 @@
 
 #include "core/model/error.hpp"
 #include "core/runtime/held_lease.hpp"
+#include "serve/tracing_config.hpp"
 
 namespace agentrt::serve {
 
@@ -47,6 +48,7 @@ struct ServeConfig {
   std::map<std::string, std::string> bots;  // bot name -> definition file (sessions of that bot run it)
   std::vector<OrgAccess> orgs;
   LlmOverrides llm;
+  TracingConfig tracing;  // OTLP export of traces (serve/tracing_config.hpp); off by default
   std::string config_path;  // where it was read from (for messages); empty without --config
 };
 

@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/runtime/new_session.hpp"
+#include "core/runtime/session_tracer.hpp"
+#include "core/trace/session_trace.hpp"
 #include "serve/api_support.hpp"
 #include "serve/session_state_reader.hpp"
 
@@ -138,8 +140,12 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
     first_message = InboxMessage{MessageId{std::get<std::string>(message_id)},
                                  *std::get<std::optional<std::string>>(text), c_.clock->wall_ms()};
   }
-  auto created = new_session(SessionId{c_.ids->next("s-")}, OrgId{std::get<std::string>(org)}, BotId{*bot_name},
-                             definition->second, c_.clock->wall_ms());
+  SessionId session_id{c_.ids->next("s-")};
+  const auto trace = trace_start_.for_new_session(session_id.str(), request.header("traceparent"),
+                                                  request.header("tracestate"));
+  const auto now_ms = c_.clock->wall_ms();
+  auto created = new_session(std::move(session_id), OrgId{std::get<std::string>(org)}, BotId{*bot_name},
+                             definition->second, now_ms, trace);
   SessionRecord record = created.record;
   record.last_seq = EventSeq{static_cast<std::int64_t>(created.first_events.size())};
   auto stored = co_await c_.store->create_session(created.record, definition->second.canonical,
@@ -150,8 +156,16 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
     if (!queued) co_return store_error(queued.error(), "enqueue the first message of " + record.id.str());
     if (c_.work_arrived) c_.work_arrived(record.id);
   }
-  spdlog::info("api: org {} created session {} (bot {})", record.org.str(), record.id.str(), record.bot.str());
-  co_return json_response(201, {{"session", session_json(record)}});
+  if (c_.spans != nullptr) {
+    constexpr std::int64_t kNsPerMs = 1'000'000;
+    SessionTracer::export_session_root(*c_.spans, SessionTrace{trace, record.id.str()}, record.org.str(),
+                                       record.bot.str(), now_ms * kNsPerMs);
+  }
+  spdlog::info("api: org {} created session {} (bot {}, trace {})", record.org.str(), record.id.str(), record.bot.str(),
+               trace.trace_id);
+  auto doc = session_json(record);
+  doc["trace_id"] = trace.trace_id;
+  co_return json_response(201, {{"session", std::move(doc)}});
 }
 
 asio::awaitable<ServerResponse> SessionApi::list(const ServerRequest& request) {

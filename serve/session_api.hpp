@@ -27,8 +27,10 @@
 #include "core/ports/id_source.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/session_store.hpp"
+#include "core/ports/span_sink.hpp"
 #include "core/runtime/held_lease.hpp"
 #include "serve/org_tokens.hpp"
+#include "serve/session_trace_start.hpp"
 
 namespace agentrt::serve {
 
@@ -43,11 +45,13 @@ struct ApiContext {
   std::string cancel_owner;                                      // lease owner of a cancel
   LeaseTiming lease;
   std::chrono::milliseconds update_wait{10'000};                 // how long an update waits to be recorded
+  SpanSink* spans = nullptr;          // where a new session's root span goes; null: tracing off
+  double trace_sampling_ratio = 0.0;  // share of new traces sampled (parent-based otherwise)
 };
 
 class SessionApi {
  public:
-  explicit SessionApi(ApiContext context) : c_(std::move(context)) {}
+  explicit SessionApi(ApiContext context) : c_(std::move(context)), trace_start_(c_.spans ? c_.trace_sampling_ratio : 0.0) {}
   void add_routes(Router& router);
 
  private:
@@ -66,6 +70,7 @@ class SessionApi {
                                                  std::string client_id, int status);
 
   ApiContext c_;
+  SessionTraceStart trace_start_;
 };
 
 }  // namespace agentrt::serve

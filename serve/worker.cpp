@@ -11,7 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include "core/definition/definition_loader.hpp"
+#include "core/runtime/observer_fanout.hpp"
 #include "core/runtime/output_publisher.hpp"
+#include "core/runtime/session_tracer.hpp"
 #include "core/runtime/session_runner.hpp"
 #include "core/runtime/task_group.hpp"
 
@@ -62,6 +64,13 @@ asio::awaitable<Result<void>> poll_inbox(SessionStore* store, SessionId id, Sess
     }
     if (!pending->empty()) runner->inbox_changed();
   }
+}
+
+// What an activation's span reports: nothing when the session reached quiescence.
+std::string activation_error(const Result<RunOutcome>& outcome, const Result<void>& joined) {
+  if (outcome) return "";
+  if (!joined && joined.error().message != "quiescent") return joined.error().to_string();
+  return outcome.error().to_string();
 }
 
 }  // namespace
@@ -224,7 +233,19 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     if (ports_.hub != nullptr) {
       publisher = std::make_unique<OutputPublisher>(executor_, *ports_.hub, id, record->last_seq.value);
     }
-    SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options), publisher.get());
+    std::unique_ptr<SessionTracer> tracer;
+    if (ports_.spans != nullptr) {
+      const auto& model = (*loaded)->definition.model;
+      tracer = std::make_unique<SessionTracer>(
+          *ports_.spans, *ports_.clock, id,
+          TracedActivation{options_.worker_id, org, record->bot.str(), model.name, model.provider,
+                           lease->epoch().value, std::string(runnable_reason_name(candidate.reason))});
+    }
+    ObserverFanout observers;
+    observers.add(publisher.get());
+    observers.add(tracer.get());
+    SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options),
+                         observers.empty() ? nullptr : &observers);
     TaskGroup group(executor_);
     self->group = &group;
     self->runner = &runner;
@@ -235,6 +256,7 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     joined = co_await group.join();
     self->group = nullptr;
     self->runner = nullptr;
+    if (tracer) tracer->finish(activation_error(outcome, joined));
   }
   if (outcome) {
     ++stats_.quiescent;

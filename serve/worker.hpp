@@ -35,6 +35,7 @@
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
+#include "core/ports/span_sink.hpp"
 #include "core/runtime/held_lease.hpp"
 #include "serve/session_adapters.hpp"
 
@@ -58,6 +59,7 @@ struct WorkerPorts {
   const Clock* clock = nullptr;
   SessionAdaptersFactory adapters;
   OutputHub* hub = nullptr;  // optional: where running sessions publish their output
+  SpanSink* spans = nullptr;  // optional: where each activation's spans go (tracing on)
 };
 
 struct WorkerStats {

@@ -19,6 +19,7 @@
 // Usage: serve_bench [--sessions N] [--steps K] [--max-active M] [--synchronous full|normal]
 //                    [--llm-ms L] [--tool-ms T]
 //                    [--idle-sessions I]   (I more sessions without a message, never run)
+//                    [--tracing on|off]    (every session traced: spans exported as OTLP/JSON)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -29,9 +30,12 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -40,9 +44,12 @@
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "backends/http/testing/test_http_server.hpp"
+#include "backends/otel/otlp_exporter.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "core/model/scratch_dir.hpp"
@@ -74,6 +81,7 @@ struct Options {
   int idle_sessions = 0;         // extra sessions with no message: most rows of a real store
   int llm_ms = 0;                // each LLM call waits this long (a remote model), outside the overhead
   int tool_ms = 0;               // likewise each tool call
+  bool tracing = false;          // every session sampled; spans exported as OTLP/JSON to a local sink
 };
 
 Options parse_options(int argc, char** argv) {
@@ -89,6 +97,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--llm-ms") o.llm_ms = std::atoi(value.c_str());
     else if (flag == "--tool-ms") o.tool_ms = std::atoi(value.c_str());
     else if (flag == "--synchronous" && (value == "full" || value == "normal")) o.synchronous_full = value == "full";
+    else if (flag == "--tracing" && (value == "on" || value == "off")) o.tracing = value == "on";
     else throw std::invalid_argument("unknown flag or value: " + std::string(flag) + " " + value);
   }
   // Two steps cannot make a turn: a tool call needs an LLM call after it.
@@ -128,11 +137,18 @@ std::string definition_yaml(int steps) {
 
 
 // Session `index`: "s-N" with the benchmark's message, or "idle-N" without any.
+// With tracing, each session has its own sampled trace.
 asio::awaitable<Result<void>> create_one(SessionStore& store, const AgentDefinition& definition, int index, bool idle,
-                                         std::int64_t now_ms) {
+                                         bool traced, std::int64_t now_ms) {
   char id[32];
   std::snprintf(id, sizeof id, idle ? "idle-%07d" : "s-%06d", index);
-  auto created = new_session(SessionId{id}, OrgId{"bench"}, BotId{"bench"}, definition, now_ms);
+  std::optional<TraceContext> trace;
+  if (traced) {
+    char trace_id[33];
+    std::snprintf(trace_id, sizeof trace_id, "4bf92f3577b34da6%016x", index + 1);
+    trace = TraceContext{trace_id, "00f067aa0ba902b7", true, ""};
+  }
+  auto created = new_session(SessionId{id}, OrgId{"bench"}, BotId{"bench"}, definition, now_ms, trace);
   const SessionId session = created.record.id;
   auto stored = co_await store.create_session(std::move(created.record), definition.canonical,
                                               std::move(created.first_events));
@@ -146,11 +162,11 @@ asio::awaitable<Result<void>> create_one(SessionStore& store, const AgentDefinit
 
 // All at once, so the writer group-commits them; not timed.
 void create_sessions(asio::io_context& ctx, SessionStore& store, const AgentDefinition& definition, int count,
-                     bool idle, const Clock& clock) {
+                     bool idle, bool traced, const Clock& clock) {
   int failed = 0;
   std::string first_error;
   for (int i = 0; i < count; ++i) {
-    asio::co_spawn(ctx, create_one(store, definition, i, idle, clock.wall_ms()),
+    asio::co_spawn(ctx, create_one(store, definition, i, idle, traced, clock.wall_ms()),
                    [&](std::exception_ptr error, Result<void> created) {
                      if (error) std::rethrow_exception(error);
                      if (!created && failed++ == 0) first_error = created.error().to_string();
@@ -214,7 +230,8 @@ struct RunResult {
 };
 
 // Runs the worker until every turn is recorded (or the deadline passes), then drains it.
-RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSessionStore& timed) {
+RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSessionStore& timed,
+                     const std::function<void()>& worker_done) {
   RunResult result;
   asio::steady_timer deadline(ctx, kRunDeadline);
   deadline.async_wait([&](boost::system::error_code ec) {
@@ -229,6 +246,7 @@ RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSe
   const auto started = SteadyClock::now();
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     deadline.cancel();
+    worker_done();
     if (error) std::rethrow_exception(error);
   });
   ctx.run();
@@ -333,8 +351,8 @@ int run(const Options& o) {
   auto definition = parse_definition(definition_yaml(o.steps), "serve-bench.yaml", dir.path());
   if (!definition) throw std::runtime_error(definition.error().to_string());
   SystemClock clock;
-  create_sessions(ctx, **store, *definition, o.idle_sessions, true, clock);
-  create_sessions(ctx, **store, *definition, o.sessions, false, clock);
+  create_sessions(ctx, **store, *definition, o.idle_sessions, true, false, clock);
+  create_sessions(ctx, **store, *definition, o.sessions, false, o.tracing, clock);
 
   const auto expected_steps = static_cast<std::size_t>(o.sessions) * static_cast<std::size_t>(o.steps);
   StepTimeline timeline(expected_steps);
@@ -357,10 +375,31 @@ int run(const Options& o) {
   options.lease = serve_defaults.lease;
   options.poll_interval = serve_defaults.poll_interval;
   options.max_active = static_cast<std::size_t>(o.max_active);
+  // Tracing: spans go through the real exporter (batching, OTLP/JSON encoding, HTTP) to an
+  // HTTP sink on its own thread that answers 200, as a collector on the same host would.
+  std::unique_ptr<testing::TestHttpServer> sink;
+  std::unique_ptr<OtlpExporter> exporter;
+  if (o.tracing) {
+    sink = std::make_unique<testing::TestHttpServer>(
+        [](const testing::RecordedRequest&, std::size_t) { return testing::TestReply::json(200, "{}"); });
+    OtlpExporterOptions exporter_options;
+    exporter_options.endpoint = sink->url("/v1/traces");
+    exporter_options.resource.service_instance_id = "serve-bench";
+    exporter = std::make_unique<OtlpExporter>(ctx.get_executor(), std::move(exporter_options));
+    ports.spans = exporter.get();
+    asio::co_spawn(ctx, exporter->run(), asio::detached);
+  }
   serve::Worker worker(ctx.get_executor(), std::move(ports), std::move(options));
   worker_ref = &worker;
 
-  const auto result = run_worker(ctx, worker, timed);
+  const auto result = run_worker(ctx, worker, timed, [&exporter] {
+    if (exporter) exporter->stop();
+  });
+  if (exporter) {
+    const auto traced = exporter->stats();
+    std::cout << "tracing: " << traced.exported << " spans exported, " << traced.dropped << " dropped, "
+              << traced.failed << " failed\n";
+  }
   const bool right = check_run(o, result, timed, llm, tools);
   const auto sqlite_stats = (*store)->stats();
   leases.reset();

@@ -21,6 +21,7 @@ ServerRequest make_request(std::string method, const std::string& decoded_path, 
   if (body != nullptr) request.body = body->dump();
   if (metadata.authorization) request.headers.emplace("authorization", *metadata.authorization);
   if (!metadata.traceparent.empty()) request.headers.emplace("traceparent", metadata.traceparent);
+  if (!metadata.tracestate.empty()) request.headers.emplace("tracestate", metadata.tracestate);
   if (body != nullptr) request.headers.emplace("content-type", "application/json");
   request.remote = "grpc";
   return request;

@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "serve/grpc/traceparent.hpp"
+#include "core/trace/trace_context.hpp"
 #include "serve/grpc/unary_call.hpp"
 
 namespace agentrt::serve::grpc_api {
@@ -17,8 +17,11 @@ CallMetadata call_metadata(const grpc::CallbackServerContext& context) {
   }
   if (const auto it = client.find("traceparent"); it != client.end()) {
     const std::string value(it->second.data(), it->second.size());
-    if (valid_traceparent(value)) {
+    if (parse_traceparent(value).has_value()) {
       metadata.traceparent = value;
+      if (const auto state = client.find("tracestate"); state != client.end()) {
+        metadata.tracestate = std::string(state->second.data(), state->second.size());
+      }
     } else {
       spdlog::debug("grpc: ignoring a malformed traceparent ({} bytes)", value.size());
     }

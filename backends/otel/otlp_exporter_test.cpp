@@ -1,0 +1,189 @@
+#include "backends/otel/otlp_exporter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <string>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <nlohmann/json.hpp>
+
+#include "backends/http/testing/run_coroutine.hpp"
+#include "backends/http/testing/test_http_server.hpp"
+
+namespace agentrt {
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using testing::RecordedRequest;
+using testing::TestHttpServer;
+using testing::TestReply;
+
+constexpr const char* kTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+Span span_named(const std::string& name, int n) {
+  Span span;
+  span.trace_id = kTrace;
+  span.span_id = std::string(15, '0') + std::to_string(n % 10 == 0 ? 1 : n % 10);
+  span.parent_span_id = "00f067aa0ba902b7";
+  span.name = name;
+  span.start_ns = 1'700'000'000'000'000'000 + n;
+  span.end_ns = span.start_ns + 5;
+  return span;
+}
+
+TEST(OtlpJson, EncodesTheOtlpJsonMapping) {
+  Span root;
+  root.trace_id = kTrace;
+  root.span_id = "00f067aa0ba902b7";
+  root.name = "agentrt.session";
+  root.kind = SpanKind::server;
+  root.start_ns = root.end_ns = 1'700'000'000'123'456'789;
+  Span child = span_named("tool lookup", 3);
+  child.kind = SpanKind::client;
+  child.attributes = {{"agentrt.tool.name", std::string("lookup")},
+                      {"agentrt.tool.attempts", std::int64_t{3}},
+                      {"agentrt.resumed", true},
+                      {"ratio", 0.5}};
+  child.status = SpanStatus::error;
+  child.status_message = std::string("bad \xff byte");
+  child.links = {{kTrace, "1111111111111111"}};
+
+  const auto j = json::parse(encode_otlp_traces({"agentrt", "0.1.0", "worker-1"}, {root, child}));
+  const auto& resource_spans = j.at("resourceSpans").at(0);
+  const auto& resource_attributes = resource_spans.at("resource").at("attributes");
+  EXPECT_EQ(resource_attributes.at(0), (json{{"key", "service.name"}, {"value", {{"stringValue", "agentrt"}}}}));
+  EXPECT_EQ(resource_attributes.at(2).at("value").at("stringValue"), "worker-1");
+  const auto& scope_spans = resource_spans.at("scopeSpans").at(0);
+  EXPECT_EQ(scope_spans.at("scope").at("name"), "agentrt");
+  const auto& spans = scope_spans.at("spans");
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].at("traceId"), kTrace);
+  EXPECT_FALSE(spans[0].contains("parentSpanId"));  // a root span
+  EXPECT_EQ(spans[0].at("kind"), 2);
+  EXPECT_EQ(spans[0].at("startTimeUnixNano"), "1700000000123456789");
+  EXPECT_EQ(spans[0].at("status").at("code"), 0);
+  EXPECT_EQ(spans[1].at("parentSpanId"), "00f067aa0ba902b7");
+  EXPECT_EQ(spans[1].at("kind"), 3);
+  EXPECT_EQ(spans[1].at("attributes").at(1).at("value"), (json{{"intValue", "3"}}));
+  EXPECT_EQ(spans[1].at("attributes").at(2).at("value"), (json{{"boolValue", true}}));
+  EXPECT_EQ(spans[1].at("attributes").at(3).at("value"), (json{{"doubleValue", 0.5}}));
+  EXPECT_EQ(spans[1].at("status").at("code"), 2);
+  EXPECT_EQ(spans[1].at("status").at("message"), "bad \xef\xbf\xbd byte");
+  EXPECT_EQ(spans[1].at("links").at(0).at("spanId"), "1111111111111111");
+}
+
+class OtlpExporterTest : public ::testing::Test {
+ protected:
+  OtlpExporterOptions options(const TestHttpServer& server) {
+    OtlpExporterOptions o;
+    o.endpoint = server.url("/v1/traces");
+    o.headers = {{"x-api-key", "secret-key"}};
+    o.resource.service_instance_id = "worker-1";
+    o.interval = std::chrono::milliseconds(20);
+    o.retry_delay = std::chrono::milliseconds(20);
+    o.timeout = std::chrono::milliseconds(2'000);
+    return o;
+  }
+
+  // Exports `count` spans, stops the exporter and runs it until it has sent what it can.
+  OtlpExporterStats run_with(OtlpExporterOptions o, int count) {
+    OtlpExporter exporter(ioc_.get_executor(), std::move(o));
+    for (int i = 0; i < count; ++i) exporter.export_span(span_named("span", i + 1));
+    exporter.stop();
+    auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
+    testing::wait_for_future(ioc_, done);
+    return exporter.stats();
+  }
+
+  static std::size_t spans_in(const RecordedRequest& request) {
+    return json::parse(request.body).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").size();
+  }
+
+  asio::io_context ioc_;
+};
+
+TEST_F(OtlpExporterTest, SendsEverySpanInBatchesWithTheConfiguredHeaders) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::json(200, "{}"); });
+  auto o = options(server);
+  o.max_batch = 2;
+  const auto stats = run_with(o, 5);
+  EXPECT_EQ(stats.queued, 5u);
+  EXPECT_EQ(stats.exported, 5u);
+  EXPECT_EQ(stats.failed, 0u);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(spans_in(requests[0]) + spans_in(requests[1]) + spans_in(requests[2]), 5u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/v1/traces");
+  EXPECT_EQ(requests[0].header("Content-Type"), "application/json");
+  EXPECT_EQ(requests[0].header("x-api-key"), "secret-key");
+}
+
+TEST_F(OtlpExporterTest, RetriesOnceWhenTheCollectorIsBusy) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t index) {
+    return index == 0 ? TestReply::text(503, "busy") : TestReply::json(200, "{}");
+  });
+  const auto stats = run_with(options(server), 3);
+  EXPECT_EQ(stats.exported, 3u);
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST_F(OtlpExporterTest, CountsSpansOfARefusedExportAsFailedWithoutRetrying) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::text(400, "bad request"); });
+  const auto stats = run_with(options(server), 3);
+  EXPECT_EQ(stats.exported, 0u);
+  EXPECT_EQ(stats.failed, 3u);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST_F(OtlpExporterTest, CountsSpansTheCollectorRejectedInAPartialSuccess) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t) {
+    return TestReply::json(200, R"({"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}})");
+  });
+  const auto stats = run_with(options(server), 3);
+  EXPECT_EQ(stats.exported, 1u);
+  EXPECT_EQ(stats.failed, 2u);
+}
+
+TEST_F(OtlpExporterTest, DropsAndCountsWhatDoesNotFitTheQueue) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::json(200, "{}"); });
+  auto o = options(server);
+  o.max_queue = 3;
+  const auto stats = run_with(o, 5);
+  EXPECT_EQ(stats.queued, 3u);
+  EXPECT_EQ(stats.dropped, 2u);
+  EXPECT_EQ(stats.exported, 3u);
+}
+
+TEST_F(OtlpExporterTest, ACollectorThatIsDownLosesSpansButNeverTheExporter) {
+  OtlpExporterOptions o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(TestHttpServer::unused_port()) + "/v1/traces";
+  o.interval = std::chrono::milliseconds(20);
+  o.retry_delay = std::chrono::milliseconds(20);
+  o.timeout = std::chrono::milliseconds(1'000);
+  const auto stats = run_with(o, 4);
+  EXPECT_EQ(stats.exported, 0u);
+  EXPECT_EQ(stats.failed, 4u);
+}
+
+TEST_F(OtlpExporterTest, AFullBatchIsSentBeforeTheIntervalEnds) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::json(200, "{}"); });
+  auto o = options(server);
+  o.max_batch = 4;
+  o.interval = std::chrono::milliseconds(60'000);
+  OtlpExporter exporter(ioc_.get_executor(), o);
+  auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
+  for (int i = 0; i < 4; ++i) exporter.export_span(span_named("span", i + 1));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (exporter.stats().exported < 4 && std::chrono::steady_clock::now() < deadline) ioc_.run_one_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(exporter.stats().exported, 4u);
+  exporter.stop();
+  testing::wait_for_future(ioc_, done);
+}
+
+}  // namespace
+}  // namespace agentrt

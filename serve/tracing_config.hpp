@@ -1,0 +1,46 @@
+#pragma once
+// The `tracing:` settings of `agentrt serve` (docs/observability.md). Off unless an endpoint
+// is given. The standard OpenTelemetry variables are honoured, and AGENTRT_* ones win:
+//   endpoint        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the full URL), or
+//                   OTEL_EXPORTER_OTLP_ENDPOINT (a base URL; /v1/traces is appended),
+//                   AGENTRT_TRACING_ENDPOINT, --tracing-endpoint
+//   sampling_ratio  OTEL_TRACES_SAMPLER_ARG, AGENTRT_TRACING_SAMPLING_RATIO, --tracing-sampling-ratio
+//   headers         never in the file: headers_env names a variable holding "k=v,k2=v2"
+//                   (OTEL_EXPORTER_OTLP_TRACES_HEADERS / OTEL_EXPORTER_OTLP_HEADERS otherwise)
+//   service_name    OTEL_SERVICE_NAME
+// OTEL_SDK_DISABLED=true turns tracing off whatever else is set.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/definition/object_reader.hpp"
+#include "core/model/error.hpp"
+
+namespace agentrt::serve {
+
+struct TracingConfig {
+  std::string endpoint;  // empty: tracing off
+  double sampling_ratio = 1.0;
+  std::string headers_env;
+  std::string service_name = "agentrt";
+};
+
+using EnvLookupFn = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The `tracing:` mapping of the config file (errors go to the reader's diagnostics).
+void read_tracing(const ObjectReader& top, TracingConfig& tracing);
+// The variables above, in their order of precedence.
+Result<void> apply_tracing_env(const EnvLookupFn& env, TracingConfig& tracing);
+// "0".."1" (a number); `where` names the setting in the error.
+Result<double> parse_sampling_ratio(const std::string& text, const std::string& where);
+// A URL the exporter can post to: http:// or https://.
+Result<void> check_tracing(const TracingConfig& tracing, const std::string& where);
+// The export headers, read from the variable headers_env names (or the OTEL ones):
+// "k=v,k2=v2", values percent-decoded as the OTel spec says. Errors never quote a value.
+Result<std::vector<std::pair<std::string, std::string>>> tracing_headers(const TracingConfig& tracing,
+                                                                         const EnvLookupFn& env);
+
+}  // namespace agentrt::serve
