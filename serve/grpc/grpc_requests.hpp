@@ -24,7 +24,7 @@ namespace agentrt::serve::grpc_api {
 struct CallMetadata {
   std::optional<std::string> authorization;
   std::string traceparent;
-  std::string tracestate;  // only with a valid traceparent
+  std::string tracestate{};  // only with a valid traceparent
 };
 
 // A request the router can handle, or the INVALID_ARGUMENT error found before it (a missing
