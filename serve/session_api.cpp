@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/runtime/log_context.hpp"
 #include "core/runtime/new_session.hpp"
 #include "serve/api_support.hpp"
 #include "serve/session_state_reader.hpp"
@@ -150,7 +151,8 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
     if (!queued) co_return store_error(queued.error(), "enqueue the first message of " + record.id.str());
     if (c_.work_arrived) c_.work_arrived(record.id);
   }
-  spdlog::info("api: org {} created session {} (bot {})", record.org.str(), record.id.str(), record.bot.str());
+  log_in(LogContext{{}, record.org.str(), record.bot.str(), record.id.str()}, spdlog::level::info,
+         "api: org {} created session {} (bot {})", record.org.str(), record.id.str(), record.bot.str());
   co_return json_response(201, {{"session", session_json(record)}});
 }
 
