@@ -19,9 +19,9 @@ import time
 import unittest
 from pathlib import Path
 
-from e2e_support import definition, effect_tool, read_history, to_yaml
+from e2e_support import Proc, agentrt_bin, clean_env, definition, effect_tool, read_history, to_yaml
 from fake_llm import FakeLlm
-from test_serve_api import TOKENS, Serve, ServeTestMixin, class_folder, free_port, write_config
+from test_serve_api import TOKEN_ENV, TOKENS, Serve, ServeTestMixin, class_folder, free_port, write_config
 from tool_server import ToolServer
 
 ROOT = Path(os.environ.get("AGENTRT_SOURCE_DIR", Path(__file__).resolve().parents[2]))
@@ -223,6 +223,19 @@ class ServeMetricsTest(ServeTestMixin, unittest.TestCase):
         self.assertNotIn('bot="', text)
         other.sigterm()
         self.assertEqual(other.proc.finish(30).code, 0)
+
+    def test_an_admin_token_variable_that_is_unset_or_short_stops_serve_with_exit_2(self) -> None:
+        folder = class_folder(type(self), "agentrt-e2e-serve-badadmin-")
+        (folder / "agents").mkdir()
+        (folder / "agents" / "helper.yaml").write_text((self.dir / "agents" / "helper.yaml").read_text())
+        config = write_config(folder, {"helper": "agents/helper.yaml"}, extra={"admin_token_env": "E2E_OPS_TOKEN"})
+        for env in ({}, {"E2E_OPS_TOKEN": "short-secret"}):
+            run = Proc([agentrt_bin(), "serve", "--config", config], clean_env({**TOKEN_ENV, **env}),
+                       tempfile.gettempdir()).finish(30)
+            self.assertEqual(run.code, 2, run.describe())
+            self.assertIn("admin_token_env", run.stderr)
+            self.assertIn("E2E_OPS_TOKEN", run.stderr)
+            self.assertNotIn("short-secret", run.stderr, "the value is never printed")
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:
