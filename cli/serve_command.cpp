@@ -182,6 +182,7 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
                           adapters_factory(ctx, config, env), &hub, serve::grpc_api::grpc_surface_factory()};
+  ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);
 }
 

@@ -16,6 +16,7 @@
 #include "backends/http_server/router.hpp"
 #include "core/model/error.hpp"
 #include "serve/event_stream_api.hpp"
+#include "serve/metrics/rpc_observer.hpp"
 #include "serve/serve_config.hpp"
 
 namespace agentrt::serve {
@@ -25,6 +26,7 @@ struct ApiSurfaceDeps {
   const Router* router = nullptr;          // the HTTP API's routes (unary calls run through them)
   StreamContext streams;                   // what an output stream needs (store, hub, tokens, limits)
   const ServeConfig* config = nullptr;
+  RpcObserver* rpc_observer = nullptr;     // told of every call that ended (metrics); optional
 };
 
 class ApiSurface {

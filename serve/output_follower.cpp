@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/runtime/log_context.hpp"
+
 namespace agentrt::serve {
 namespace {
 
@@ -77,7 +79,8 @@ asio::awaitable<bool> OutputFollower::catch_up(FollowStep& step) {
   for (;;) {
     auto events = co_await store_.read_events(record_.id, EventSeq{covered_}, options_.page);
     if (!events) {
-      spdlog::warn("stream of session {}: store read failed: {}", record_.id.str(), events.error().to_string());
+      log_in(LogContext{{}, record_.org.str(), record_.bot.str(), record_.id.str()}, spdlog::level::warn,
+             "stream of session {}: store read failed: {}", record_.id.str(), events.error().to_string());
       co_return false;
     }
     for (const auto& e : *events) {

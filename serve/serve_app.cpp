@@ -18,6 +18,11 @@
 #include "backends/http_server/router.hpp"
 #include "backends/otel/otlp_exporter.hpp"
 #include "core/definition/definition_loader.hpp"
+#include "serve/admin_api.hpp"
+#include "serve/json_log_formatter.hpp"
+#include "serve/metrics/api_metrics.hpp"
+#include "serve/metrics/metered_lease_store.hpp"
+#include "serve/metrics/metrics_endpoint.hpp"
 #include "serve/org_tokens.hpp"
 #include "serve/event_stream_api.hpp"
 #include "serve/session_api.hpp"
@@ -139,7 +144,14 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     err << "agentrt serve: " << tokens.error().message << '\n';
     return kExitUsage;
   }
+  auto admin_token = admin_tokens(config.admin_token_env, env);
+  if (!admin_token) {
+    err << "agentrt serve: " << admin_token.error().message << '\n';
+    return kExitUsage;
+  }
   const std::string worker_id = config.worker_id.empty() ? process_lease_owner("serve") : config.worker_id;
+  if (ports.json_logs) spdlog::default_logger()->set_formatter(std::make_unique<JsonLogFormatter>(worker_id));
+  if (!config.log_level.empty()) spdlog::set_level(spdlog::level::from_str(config.log_level));
   auto exporter = make_span_exporter(config.tracing, env, worker_id, ctx);
   if (!exporter) {
     err << "agentrt serve: " << exporter.error().message << '\n';
@@ -147,9 +159,13 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   }
   SpanSink* spans = exporter->get();
 
+  // One registry for the process, owned here and passed down (no global registry).
+  ServeMetrics metrics(MetricsOptions{config.metrics_org_labels});
+  MeteredLeaseStore worker_leases(*ports.leases, metrics);  // counts the worker's renewals
   WorkerOptions worker_options{worker_id, config.lease, config.max_active_sessions, config.org_quotas,
                                config.poll_interval};
-  Worker worker(ctx.get_executor(), WorkerPorts{ports.store, ports.leases, ports.clock, ports.adapters, ports.hub, spans},
+  Worker worker(ctx.get_executor(),
+                WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics},
                 std::move(worker_options));
 
   Router router;
@@ -182,6 +198,12 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   socketio_context.work_arrived = [&worker](const SessionId& session) { worker.inbox_changed(session); };
   SocketIoApi socketio(ctx.get_executor(), std::move(socketio_context));
   if (ports.hub != nullptr) socketio.add_routes(router);
+  MetricsEndpoint metrics_endpoint(metrics, *ports.store, *ports.clock);
+  metrics_endpoint.add_routes(router);
+  AdminApi admin(std::move(admin_token).value());
+  admin.add_routes(router);
+  HttpMetrics http_metrics(metrics);
+  GrpcMetrics grpc_metrics(metrics);
 
   HttpServerOptions http_options;
   http_options.host = config.listen_host;
@@ -190,7 +212,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   // Streaming clients hold their connection: room for all of them and the API calls besides.
   http_options.max_connections = stream_context.options.max_streams + 1024;
   HttpServer server(ctx.get_executor(), http_options,
-                    [&router](const ServerRequest& request) { return router.handle(request); });
+                    [&router, &http_metrics](const ServerRequest& request) { return router.handle(request, &http_metrics); });
   Shutdown shutdown(ctx, worker, server, config.shutdown_grace);
   add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); });
   if (auto listening = server.listen(); !listening) {
@@ -200,7 +222,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   std::unique_ptr<ApiSurface> grpc;
   nlohmann::json listening_line{{"kind", "listening"}, {"host", config.listen_host}, {"port", server.port()}};
   if (ports.grpc && !config.grpc_listen_host.empty()) {
-    grpc = ports.grpc(ApiSurfaceDeps{ctx.get_executor(), &router, stream_context, &config});
+    grpc = ports.grpc(ApiSurfaceDeps{ctx.get_executor(), &router, stream_context, &config, &grpc_metrics});
     auto grpc_port = grpc->start();
     if (!grpc_port) {
       err << "agentrt serve: " << grpc_port.error().message << '\n';

@@ -35,6 +35,9 @@ struct ServePorts {
   SessionAdaptersFactory adapters;
   OutputHub* hub = nullptr;  // where sessions publish output; GET .../events needs it
   ApiSurfaceFactory grpc;    // the gRPC API (config grpc.listen); unset: none
+  // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
+  // false leaves the process's log format alone (tests).
+  bool json_logs = false;
 };
 
 // Returns the process exit status: 0 after a clean shutdown, 2 for a bad config or

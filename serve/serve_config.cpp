@@ -1,6 +1,7 @@
 #include "serve/serve_config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -22,6 +23,7 @@ constexpr long long kMaxSessions = 100'000;
 constexpr long long kMinBody = 1024;  // the same bounds for the file and AGENTRT_MAX_BODY_BYTES
 constexpr long long kMaxBody = 64LL * 1024 * 1024;
 constexpr std::string_view kIdExpectation = "1 to 64 characters of [A-Za-z0-9_.-]";
+constexpr std::string_view kLogLevelExpectation = "trace, debug, info, warn, error, critical or off";
 
 bool valid_id(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -106,6 +108,21 @@ void read_orgs(const ObjectReader& top, ServeConfig& config) {
     }
     config.orgs.push_back(std::move(access));
   }
+}
+
+void read_observability(const ObjectReader& top, ServeConfig& config) {
+  if (const auto* metrics = top.mapping("metrics", Need::optional, "a mapping with org_labels")) {
+    ObjectReader r(*metrics, top.path_of("metrics"), top.diag(), {"org_labels"});
+    if (auto org_labels = r.boolean("org_labels")) config.metrics_org_labels = *org_labels;
+  }
+  if (auto level = top.string("log_level", Need::optional, std::string(kLogLevelExpectation))) {
+    if (valid_log_level(*level)) {
+      config.log_level = *level;
+    } else {
+      top.diag().error(top.path_of("log_level"), "expected " + std::string(kLogLevelExpectation) + ", got \"" + *level + "\"");
+    }
+  }
+  if (auto env = top.string("admin_token_env", Need::optional, "an environment variable name")) config.admin_token_env = *env;
 }
 
 void read_llm(const ObjectReader& top, ServeConfig& config) {
@@ -290,7 +307,8 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   if (!doc) return doc.error();
   Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
-                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs", "llm", "tracing"});
+                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs", "llm",
+                    "metrics", "log_level", "admin_token_env", "tracing"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
       diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
@@ -323,6 +341,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   read_orgs(top, config);
   read_llm(top, config);
   read_tracing(top, config.tracing);
+  read_observability(top, config);
   if (!diag.empty()) return diag.to_error();
   config.config_path = path;
   return ok_result();
@@ -369,11 +388,23 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
   if (auto v = read("AGENTRT_ORGS")) {
     if (auto set = set_orgs_from_text(*v, "AGENTRT_ORGS", config); !set) return set;
   }
+  if (auto v = read("AGENTRT_LOG_LEVEL")) {
+    if (!valid_log_level(*v)) {
+      return Error{Errc::invalid, "AGENTRT_LOG_LEVEL: expected " + std::string(kLogLevelExpectation) + ", got \"" + *v + "\""};
+    }
+    config.log_level = *v;
+  }
+  if (auto v = read("AGENTRT_ADMIN_TOKEN_ENV")) config.admin_token_env = *v;
   if (auto v = read("AGENTRT_ORG_QUOTAS")) {
     if (auto set = set_org_quotas_from_text(*v, "AGENTRT_ORG_QUOTAS", config); !set) return set;
   }
   if (auto applied = apply_tracing_env(env, config.tracing); !applied) return applied;
   return ok_result();
+}
+
+bool valid_log_level(const std::string& level) {
+  constexpr std::array<std::string_view, 7> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  return std::find(kLevels.begin(), kLevels.end(), level) != kLevels.end();
 }
 
 Result<void> check_serve_config(const ServeConfig& config) {

@@ -49,6 +49,13 @@ struct ServeConfig {
   std::vector<OrgAccess> orgs;
   LlmOverrides llm;
   TracingConfig tracing;  // OTLP export of traces (serve/tracing_config.hpp); off by default
+  bool metrics_org_labels = true;  // metrics.org_labels: org and bot labels on GET /metrics
+  // log_level (AGENTRT_LOG_LEVEL): trace, debug, info, warn (the default), error, critical or
+  // off; empty: as set at process start. PUT /v1/admin/log-level changes it at runtime.
+  std::string log_level;
+  // admin_token_env: the variable holding the admin token (16+ characters) for /v1/admin;
+  // empty (the default): the admin endpoints answer 404 not_enabled.
+  std::string admin_token_env;
   std::string config_path;  // where it was read from (for messages); empty without --config
 };
 
@@ -62,7 +69,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
 // AGENTRT_LEASE_HEARTBEAT, AGENTRT_MAX_ACTIVE_SESSIONS, AGENTRT_POLL_INTERVAL,
 // AGENTRT_SHUTDOWN_GRACE, AGENTRT_MAX_BODY_BYTES, AGENTRT_LLM_BASE_URL, AGENTRT_LLM_PROVIDER,
 // AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS,
-// AGENTRT_GRPC_LISTEN.
+// AGENTRT_GRPC_LISTEN, AGENTRT_LOG_LEVEL, AGENTRT_ADMIN_TOKEN_ENV.
 Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen
 // address, at least one org (an API nobody can call is a mistake).
@@ -74,6 +81,9 @@ Result<void> check_serve_config(const ServeConfig& config);
 Result<void> set_bots_from_text(const std::string& text, const std::string& where, ServeConfig& config);
 Result<void> set_orgs_from_text(const std::string& text, const std::string& where, ServeConfig& config);
 Result<void> set_org_quotas_from_text(const std::string& text, const std::string& where, ServeConfig& config);
+
+// True for a level name log_level accepts.
+bool valid_log_level(const std::string& level);
 
 // "host:port" (port 0..65535, decimal digits only); the host may be a name or an IPv4 address.
 // Problems read "<where>: expected host:port ..." (no prefix when `where` is empty).

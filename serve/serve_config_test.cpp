@@ -532,3 +532,43 @@ TEST(ServeConfigGrpc, ABadFileValueAndAnUnknownKeyAreNamed) {
 
 }  // namespace
 }  // namespace agentrt::serve
+
+namespace agentrt::serve {
+namespace {
+
+TEST_F(ServeConfigFileTest, ReadsTheObservabilityKeys) {
+  ASSERT_TRUE(load("metrics: {org_labels: false}\nlog_level: debug\nadmin_token_env: OPS_TOKEN\n").ok());
+  EXPECT_FALSE(config_.metrics_org_labels);
+  EXPECT_EQ(config_.log_level, "debug");
+  EXPECT_EQ(config_.admin_token_env, "OPS_TOKEN");
+  ServeConfig defaults;
+  EXPECT_TRUE(defaults.metrics_org_labels) << "org labels are on by default";
+  EXPECT_TRUE(defaults.admin_token_env.empty()) << "no admin API by default";
+}
+
+TEST_F(ServeConfigFileTest, ABadLogLevelOrMetricsKeyIsNamed) {
+  EXPECT_NE(error_of("log_level: loud\n").find("log_level: expected trace, debug, info, warn"), std::string::npos);
+  EXPECT_NE(error_of("metrics: {org_label: false}\n").find("org_label"), std::string::npos);
+}
+
+TEST(ServeConfigEnv, LogLevelAndAdminTokenVariables) {
+  ServeConfig config;
+  const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "AGENTRT_LOG_LEVEL") return "info";
+    if (name == "AGENTRT_ADMIN_TOKEN_ENV") return "OPS";
+    return std::nullopt;
+  };
+  ASSERT_TRUE(apply_serve_env(env, config).ok());
+  EXPECT_EQ(config.log_level, "info");
+  EXPECT_EQ(config.admin_token_env, "OPS");
+  const EnvLookup bad = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "AGENTRT_LOG_LEVEL") return "chatty";
+    return std::nullopt;
+  };
+  const auto refused = apply_serve_env(bad, config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("AGENTRT_LOG_LEVEL"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agentrt::serve

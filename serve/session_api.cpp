@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/runtime/log_context.hpp"
 #include "core/runtime/new_session.hpp"
 #include "core/runtime/session_tracer.hpp"
 #include "core/trace/session_trace.hpp"
@@ -161,8 +162,9 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
     SessionTracer::export_session_root(*c_.spans, SessionTrace{trace, record.id.str()}, record.org.str(),
                                        record.bot.str(), now_ms * kNsPerMs);
   }
-  spdlog::info("api: org {} created session {} (bot {}, trace {})", record.org.str(), record.id.str(), record.bot.str(),
-               trace.trace_id);
+  log_in(LogContext{{}, record.org.str(), record.bot.str(), record.id.str(), trace.trace_id},
+         spdlog::level::info, "api: org {} created session {} (bot {})", record.org.str(), record.id.str(),
+         record.bot.str());
   auto doc = session_json(record);
   doc["trace_id"] = trace.trace_id;
   co_return json_response(201, {{"session", std::move(doc)}});

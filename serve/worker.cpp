@@ -11,11 +11,13 @@
 #include <spdlog/spdlog.h>
 
 #include "core/definition/definition_loader.hpp"
+#include "core/runtime/log_context.hpp"
 #include "core/runtime/observer_fanout.hpp"
 #include "core/runtime/output_publisher.hpp"
 #include "core/runtime/session_tracer.hpp"
 #include "core/runtime/session_runner.hpp"
 #include "core/runtime/task_group.hpp"
+#include "serve/metrics/metrics_observer.hpp"
 
 namespace agentrt::serve {
 namespace {
@@ -199,21 +201,61 @@ asio::awaitable<Result<std::shared_ptr<Worker::LoadedDefinition>>> Worker::defin
   co_return loaded;
 }
 
+void Worker::count(ServeMetricsCount what, std::string_view label, const std::string& org) {
+  if (ports_.metrics == nullptr) return;
+  auto& m = *ports_.metrics;
+  switch (what) {
+    case ServeMetricsCount::acquired:
+    case ServeMetricsCount::conflict:
+    case ServeMetricsCount::acquire_error: {
+      const char* outcome = what == ServeMetricsCount::acquired ? "acquired"
+                            : what == ServeMetricsCount::conflict ? "conflict"
+                                                                  : "error";
+      m.lease_acquisitions.Add({{"outcome", outcome}, {"reason", std::string(label)}}).Increment();
+      break;
+    }
+    case ServeMetricsCount::activation_ended:
+      m.activations.Add({{"outcome", std::string(label)}}).Increment();
+      break;
+    case ServeMetricsCount::lease_lost:
+      m.lease_losses.Add({{"cause", std::string(label)}}).Increment();
+      break;
+    case ServeMetricsCount::running:
+    case ServeMetricsCount::stopped: {
+      prometheus::Labels labels;
+      if (m.org_labels()) labels.emplace("org", org);
+      auto& gauge = m.active_sessions.Add(labels);
+      if (what == ServeMetricsCount::running) {
+        gauge.Increment();
+      } else {
+        gauge.Decrement();
+      }
+      break;
+    }
+  }
+}
+
 asio::awaitable<void> Worker::activate(RunnableSession candidate) {
   const SessionId id = candidate.session;
   const std::string org = candidate.org.str();
+  const std::string reason(runnable_reason_name(candidate.reason));
+  LogContext log{options_.worker_id, org, candidate.bot.str(), id.str()};  // + trace ids once known
   Activation* self = active_.at(id).get();
   auto lease = co_await HeldLease::take(*ports_.leases, *ports_.clock, id, options_.worker_id, HeldLease::Mode::acquire,
                                         options_.lease);
   if (!lease) {
     // Another worker won the race (conflict): normal. Anything else is worth a line.
     if (lease.error().code != Errc::conflict) {
-      spdlog::warn("worker {}: session {}: lease not taken: {}", options_.worker_id, id.str(), lease.error().to_string());
+      log_in(log, spdlog::level::warn, "worker {}: session {}: lease not taken: {}", options_.worker_id, id.str(),
+             lease.error().to_string());
     }
+    count(lease.error().code == Errc::conflict ? ServeMetricsCount::conflict : ServeMetricsCount::acquire_error, reason, org);
     finished(id, org);
     co_return;
   }
   ++stats_.activations;
+  count(ServeMetricsCount::acquired, reason, org);
+  count(ServeMetricsCount::running, {}, org);
   auto record = co_await ports_.store->get_session(id);
   Result<std::shared_ptr<LoadedDefinition>> loaded = Error{Errc::fatal, "not loaded"};
   if (record) loaded = co_await definition_for(*record);
@@ -229,6 +271,7 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     RunOptions run_options;
     run_options.wait_for_timers = false;  // asleep: release the session; the dispatcher wakes it when due
     run_options.api_key = adapters.api_key();
+    run_options.log_context = log;
     std::unique_ptr<OutputPublisher> publisher;
     if (ports_.hub != nullptr) {
       publisher = std::make_unique<OutputPublisher>(executor_, *ports_.hub, id, record->last_seq.value);
@@ -241,8 +284,13 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
           TracedActivation{options_.worker_id, org, record->bot.str(), model.name, model.provider,
                            lease->epoch().value, std::string(runnable_reason_name(candidate.reason))});
     }
+    std::unique_ptr<MetricsObserver> metered;
+    if (ports_.metrics != nullptr) {
+      metered = std::make_unique<MetricsObserver>(*ports_.metrics, org, candidate.bot.str(), (*loaded)->definition.model.name);
+    }
     ObserverFanout observers;
     observers.add(publisher.get());
+    observers.add(metered.get());
     observers.add(tracer.get());
     SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options),
                          observers.empty() ? nullptr : &observers);
@@ -256,29 +304,41 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     joined = co_await group.join();
     self->group = nullptr;
     self->runner = nullptr;
-    if (tracer) tracer->finish(activation_error(outcome, joined));
+    if (tracer) {
+      tracer->finish(activation_error(outcome, joined));
+      log.trace_id = tracer->trace_id();
+      log.span_id = tracer->activation_span_id();
+    }
   }
   if (outcome) {
     ++stats_.quiescent;
+    count(ServeMetricsCount::activation_ended, "quiescent", org);
     backoff_.erase(id);
   } else if (outcome.error().code == Errc::fenced || (!joined && joined.error().code == Errc::fenced)) {
     ++stats_.lost;
-    spdlog::warn("worker {}: session {}: lease lost, stopped without writing more: {}", options_.worker_id, id.str(),
-                 (!joined ? joined.error() : outcome.error()).to_string());
+    count(ServeMetricsCount::activation_ended, "lost", org);
+    // An append refused by its epoch, or the heartbeat that could not renew (fenced or expired).
+    count(ServeMetricsCount::lease_lost, outcome.error().code == Errc::fenced ? "append_fenced" : "heartbeat", org);
+    log_in(log, spdlog::level::warn, "worker {}: session {}: lease lost, stopped without writing more: {}",
+           options_.worker_id, id.str(), (!joined ? joined.error() : outcome.error()).to_string());
   } else if (self->cancel_requested) {
     ++stats_.cancelled;
+    count(ServeMetricsCount::activation_ended, "cancelled", org);
   } else {
     ++stats_.failed;
+    count(ServeMetricsCount::activation_ended, "failed", org);
     back_off(id);
-    spdlog::error("worker {}: session {}: stopped: {}", options_.worker_id, id.str(),
-                  (!joined && joined.error().message != "quiescent" ? joined.error() : outcome.error()).to_string());
+    log_in(log, spdlog::level::err, "worker {}: session {}: stopped: {}", options_.worker_id, id.str(),
+           (!joined && joined.error().message != "quiescent" ? joined.error() : outcome.error()).to_string());
   }
   // A fenced release means another owner has it now: nothing of ours to give back.
   auto released = co_await lease->release();
   if (!released && released.error().code != Errc::fenced) {
-    spdlog::warn("worker {}: session {}: lease not released (it expires by itself): {}", options_.worker_id, id.str(),
-                 released.error().to_string());
+    log_in(log, spdlog::level::warn, "worker {}: session {}: lease not released (it expires by itself): {}",
+           options_.worker_id, id.str(), released.error().to_string());
   }
+  count(ServeMetricsCount::stopped, {}, org);
+  log_in(log, spdlog::level::debug, "worker {}: session {}: activation ended", options_.worker_id, id.str());
   finished(id, org);
 }
 

@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -37,6 +38,7 @@
 #include "core/ports/session_store.hpp"
 #include "core/ports/span_sink.hpp"
 #include "core/runtime/held_lease.hpp"
+#include "serve/metrics/serve_metrics.hpp"
 #include "serve/session_adapters.hpp"
 
 namespace agentrt {
@@ -60,6 +62,7 @@ struct WorkerPorts {
   SessionAdaptersFactory adapters;
   OutputHub* hub = nullptr;  // optional: where running sessions publish their output
   SpanSink* spans = nullptr;  // optional: where each activation's spans go (tracing on)
+  ServeMetrics* metrics = nullptr;  // optional: lease, activation and session metrics
 };
 
 struct WorkerStats {
@@ -106,6 +109,9 @@ class Worker {
   boost::asio::awaitable<void> activate(RunnableSession session);
   boost::asio::awaitable<Result<std::shared_ptr<LoadedDefinition>>> definition_for(const SessionRecord& record);
   void finished(const SessionId& id, const std::string& org);
+  // Counts into ports_.metrics, when there are metrics. `label` is the reason or the outcome.
+  enum class ServeMetricsCount { acquired, conflict, acquire_error, activation_ended, lease_lost, running, stopped };
+  void count(ServeMetricsCount what, std::string_view label, const std::string& org);
   // A session whose activation failed (bad definition, store error) is not claimed again
   // before its backoff ends, so a poison session cannot spin the dispatcher.
   void back_off(const SessionId& id);

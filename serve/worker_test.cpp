@@ -24,6 +24,8 @@
 #include "core/ports/conformance/session_store_fixture.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "core/runtime/new_session.hpp"
+#include "serve/metrics/metered_lease_store.hpp"
+#include "serve/metrics/testing/exposition.hpp"
 
 namespace agentrt::serve {
 namespace {
@@ -275,6 +277,37 @@ TEST_F(WorkerTest, ASessionThatCannotRunIsRetriedWithBackoffNotInALoop) {
   EXPECT_LE(worker->stats().failed, 2U) << "1 s backoff after the first failure, then 2 s";
   EXPECT_EQ(tools_->completed, 2) << "the healthy sessions ran";
   EXPECT_EQ(lease_owner("broken-1"), "") << "its lease was released";
+}
+
+TEST_F(WorkerTest, MetricsCountLeasesActivationsStepsAndTheInboxLag) {
+  create("acme", 3);
+  ServeMetrics metrics;
+  MeteredLeaseStore metered(*leases_, metrics);
+  tools_ = std::make_unique<SlowTools>(org_of_);
+  tools_->delay = milliseconds(150);  // a few heartbeats per tool call
+  WorkerPorts ports{store_.get(), &metered, &clock_,
+                    [this](AgentDefinition&) {
+                      return Result<std::unique_ptr<SessionAdapters>>(std::make_unique<FixedAdapters>(llm_, *tools_));
+                    },
+                    nullptr, nullptr, &metrics};
+  Worker worker(io_.get_executor(), std::move(ports),
+                WorkerOptions{"w-1", LeaseTiming{milliseconds(400), milliseconds(50)}, 8, {}, milliseconds(10)});
+  run_until_all_idle(worker);
+  ASSERT_TRUE(all_idle());
+
+  using serve::testing::sample;
+  const auto text = metrics.scrape();
+  EXPECT_EQ(sample(text, "agentrt_lease_acquisitions_total", {{"outcome", "acquired"}, {"reason", "inbox"}}), 3) << text;
+  EXPECT_EQ(sample(text, "agentrt_activations_total", {{"outcome", "quiescent"}}), 3);
+  EXPECT_EQ(sample(text, "agentrt_worker_active_sessions", {{"org", "acme"}}), 0) << "every activation ended";
+  EXPECT_GE(sample(text, "agentrt_lease_renewals_total", {{"outcome", "ok"}}).value_or(0), 3);
+  EXPECT_EQ(sample(text, "agentrt_tool_calls_total", {{"tool", "work"}, {"outcome", "ok"}, {"org", "acme"}, {"bot", "bot"}}), 3);
+  EXPECT_EQ(sample(text, "agentrt_llm_calls_total", {{"model", "fake"}, {"outcome", "ok"}}), 6);
+  EXPECT_EQ(sample(text, "agentrt_llm_call_duration_seconds_count", {{"model", "fake"}}), 6);
+  EXPECT_EQ(sample(text, "agentrt_tool_call_duration_seconds_count", {{"tool", "work"}}), 3);
+  EXPECT_GE(*sample(text, "agentrt_tool_call_duration_seconds_sum", {{"tool", "work"}}), 0.45);
+  EXPECT_EQ(sample(text, "agentrt_step_overhead_seconds_count"), 6) << "LLM result to tool, tool result to LLM";
+  EXPECT_EQ(sample(text, "agentrt_inbox_lag_seconds_count"), 3);
 }
 
 }  // namespace

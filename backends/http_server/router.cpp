@@ -143,9 +143,21 @@ Router::Match Router::match(const ServerRequest& request) const {
   return result;
 }
 
-boost::asio::awaitable<ServerResponse> Router::handle(const ServerRequest& request) const {
+boost::asio::awaitable<ServerResponse> Router::handle(const ServerRequest& request, RequestObserver* observer) const {
+  const auto started = std::chrono::steady_clock::now();
+  std::string_view route = kInvalidRoute;
+  ServerResponse response = co_await dispatch(request, route);
+  if (observer != nullptr) observer->on_request(request.method, route, response.status, std::chrono::steady_clock::now() - started);
+  co_return response;
+}
+
+boost::asio::awaitable<ServerResponse> Router::dispatch(const ServerRequest& request, std::string_view& route) const {
   Match found = match(request);
-  if (found.failure) co_return std::move(*found.failure);
+  if (found.failure) {
+    if (found.failure->status != 400) route = kUnmatchedRoute;
+    co_return std::move(*found.failure);
+  }
+  route = found.route->pattern;
   try {
     co_return co_await found.route->handler(request, found.params);
   } catch (const boost::system::system_error& e) {

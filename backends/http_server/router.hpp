@@ -19,7 +19,10 @@
 // - A handler that throws: 500 internal with a generic message; the exception is logged
 //   (method, path, what()), never the body or the query, which may hold secrets.
 // - Thread safety: add() before the server starts; handle() is const and may run concurrently.
+// - With an observer, each answered request is reported to it once (HTTP metrics), whatever
+//   the outcome: a 404 or 405 as route "unmatched", a 400 before matching as "invalid".
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -33,6 +36,22 @@
 namespace agentrt {
 
 using PathParams = std::map<std::string, std::string, std::less<>>;
+
+// Told of every request the Router answered (serve's HTTP metrics implement it; this library
+// does not depend on a metrics library). Called on the handler's executor once the handler
+// has returned (for a stream: once its headers are ready); must not block. `route` is the
+// matched pattern ("/v1/sessions/{id}"), never the raw path, so its values are bounded;
+// `method` is the client's, unchecked.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void on_request(std::string_view method, std::string_view route, int status,
+                          std::chrono::nanoseconds duration) = 0;
+};
+
+// The route an unrouted request is reported under (404, 405), and a malformed one (400).
+inline constexpr std::string_view kUnmatchedRoute = "unmatched";
+inline constexpr std::string_view kInvalidRoute = "invalid";
 using RouteHandler = std::function<boost::asio::awaitable<ServerResponse>(const ServerRequest&, const PathParams&)>;
 
 class Router final {
@@ -43,7 +62,9 @@ class Router final {
   void add(std::string method, std::string_view pattern, RouteHandler handler);
 
   // Never throws: every failure is a JSON error response.
-  [[nodiscard]] boost::asio::awaitable<ServerResponse> handle(const ServerRequest& request) const;
+  // `observer` (optional) must outlive the returned awaitable.
+  [[nodiscard]] boost::asio::awaitable<ServerResponse> handle(const ServerRequest& request,
+                                                              RequestObserver* observer = nullptr) const;
 
  private:
   struct Segment {
@@ -59,6 +80,8 @@ class Router final {
   struct Match;
 
   [[nodiscard]] Match match(const ServerRequest& request) const;
+  // handle() without the observer; `route` is set to what it reports.
+  [[nodiscard]] boost::asio::awaitable<ServerResponse> dispatch(const ServerRequest& request, std::string_view& route) const;
 
   std::vector<Route> routes_;
 };

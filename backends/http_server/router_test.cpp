@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -148,6 +149,44 @@ TEST_F(RouterTest, MalformedPatternsAndDuplicatesAreRefusedAtAdd) {
   router_.add("GET", "/a/{id}", route_named("x"));
   EXPECT_THROW(router_.add("GET", "/a/{other}", route_named("y")), std::invalid_argument);
   router_.add("POST", "/a/{id}", route_named("post"));  // another method on the same path is fine
+}
+
+
+struct RecordedRequest {
+  std::string method;
+  std::string route;
+  int status = 0;
+};
+
+class RecordingObserver final : public RequestObserver {
+ public:
+  void on_request(std::string_view method, std::string_view route, int status, std::chrono::nanoseconds duration) override {
+    EXPECT_GE(duration.count(), 0);
+    seen.push_back(RecordedRequest{std::string(method), std::string(route), status});
+  }
+  std::vector<RecordedRequest> seen;
+};
+
+TEST_F(RouterTest, ObserverSeesTheRouteTemplateNeverTheRawPath) {
+  router_.add("GET", "/v1/sessions/{id}", route_named("get"));
+  RecordingObserver observer;
+  const auto run = [&](std::string method, std::string target) {
+    const ServerRequest request = make_request(std::move(method), std::move(target));
+    return testing::run_bounded(ioc_, router_.handle(request, &observer));
+  };
+  EXPECT_EQ(run("GET", "/v1/sessions/s-secret-1").status, 200);
+  EXPECT_EQ(run("GET", "/nowhere/s-2").status, 404);
+  EXPECT_EQ(run("POST", "/v1/sessions/s-3").status, 405);
+  EXPECT_EQ(run("GET", "/v1/sessions/%zz").status, 400);
+  ASSERT_EQ(observer.seen.size(), 4U);
+  EXPECT_EQ(observer.seen[0].route, "/v1/sessions/{id}");
+  EXPECT_EQ(observer.seen[0].method, "GET");
+  EXPECT_EQ(observer.seen[0].status, 200);
+  EXPECT_EQ(observer.seen[1].route, kUnmatchedRoute);
+  EXPECT_EQ(observer.seen[1].status, 404);
+  EXPECT_EQ(observer.seen[2].route, kUnmatchedRoute);
+  EXPECT_EQ(observer.seen[2].status, 405);
+  EXPECT_EQ(observer.seen[3].route, kInvalidRoute);
 }
 
 }  // namespace

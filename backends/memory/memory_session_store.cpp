@@ -38,6 +38,12 @@ asio::awaitable<Result<std::vector<SessionRecord>>> MemorySessionStore::list_ses
   co_return sessions_.list_sessions(query);
 }
 
+asio::awaitable<Result<std::vector<SessionCount>>> MemorySessionStore::count_sessions() {
+  co_await yield_to_caller();
+  std::scoped_lock lock(mutex_);
+  co_return sessions_.count_sessions();
+}
+
 asio::awaitable<Result<nlohmann::json>> MemorySessionStore::get_definition(std::string hash) {
   co_await yield_to_caller();
   std::scoped_lock lock(mutex_);

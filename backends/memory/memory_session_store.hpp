@@ -27,6 +27,7 @@ class MemorySessionStore final : public SessionStore {
                                                       std::vector<Event> first_events) override;
   boost::asio::awaitable<Result<SessionRecord>> get_session(SessionId id) override;
   boost::asio::awaitable<Result<std::vector<SessionRecord>>> list_sessions(SessionQuery query) override;
+  boost::asio::awaitable<Result<std::vector<SessionCount>>> count_sessions() override;
   boost::asio::awaitable<Result<nlohmann::json>> get_definition(std::string hash) override;
   boost::asio::awaitable<Result<LeaseEpoch>> claim(SessionId id) override;
   boost::asio::awaitable<Result<void>> append(AppendRequest request) override;

@@ -1,7 +1,9 @@
 #include "backends/memory/memory_sessions.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 namespace agentrt::memory {
@@ -82,6 +84,18 @@ std::vector<SessionRecord> MemorySessions::list_sessions(const SessionQuery& que
   });
   std::vector<SessionRecord> out;
   for (std::size_t i = 0; i < found.size() && i < query.limit; ++i) out.push_back(found[i]->record);
+  return out;
+}
+
+std::vector<SessionCount> MemorySessions::count_sessions() const {
+  std::map<std::tuple<std::string, std::string, SessionStatus>, std::int64_t> counts;
+  for (const auto& [id, session] : sessions_) {
+    ++counts[{session.record.org.str(), session.record.bot.str(), session.record.status}];
+  }
+  std::vector<SessionCount> out;
+  for (const auto& [key, count] : counts) {
+    out.push_back(SessionCount{OrgId{std::get<0>(key)}, BotId{std::get<1>(key)}, std::get<2>(key), count});
+  }
   return out;
 }
 

@@ -27,6 +27,7 @@ class MemorySessions {
   Result<void> create_session(SessionRecord record, nlohmann::json definition, std::vector<Event> first_events);
   [[nodiscard]] Result<SessionRecord> get_session(const SessionId& id) const;
   [[nodiscard]] std::vector<SessionRecord> list_sessions(const SessionQuery& query) const;
+  [[nodiscard]] std::vector<SessionCount> count_sessions() const;
   [[nodiscard]] Result<nlohmann::json> get_definition(const std::string& hash) const;
 
   Result<LeaseEpoch> claim(const SessionId& id);

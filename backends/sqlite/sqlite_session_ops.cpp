@@ -124,6 +124,20 @@ Result<std::vector<SessionRecord>> select_sessions(SqliteDb& db, const SessionQu
   }
 }
 
+Result<std::vector<SessionCount>> count_sessions(SqliteDb& db) {
+  auto stmt = db.prepare("SELECT org, bot, status, COUNT(*) FROM sessions GROUP BY org, bot, status", "count sessions");
+  if (!stmt) return stmt.error();
+  std::vector<SessionCount> counts;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return row.error();
+    if (!*row) return counts;
+    const auto status = parse_session_status(stmt->column_text(2));
+    if (!status) continue;  // an unknown status is reported by the reads that need the session
+    counts.push_back(SessionCount{OrgId{stmt->column_text(0)}, BotId{stmt->column_text(1)}, *status, stmt->column_int(3)});
+  }
+}
+
 Result<nlohmann::json> select_definition(SqliteDb& db, const std::string& hash) {
   const std::string what = "get definition " + hash;
   auto stmt = db.prepare("SELECT body FROM definitions WHERE hash = ?", what);

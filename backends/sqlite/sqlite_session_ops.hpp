@@ -24,6 +24,7 @@ Result<void> insert_session(SqliteDb& db, const SessionRecord& record, const std
                             const std::vector<Event>& first_events);
 Result<SessionRecord> select_session(SqliteDb& db, const SessionId& id, std::string_view operation);
 Result<std::vector<SessionRecord>> select_sessions(SqliteDb& db, const SessionQuery& query);
+Result<std::vector<SessionCount>> count_sessions(SqliteDb& db);
 Result<nlohmann::json> select_definition(SqliteDb& db, const std::string& hash);
 Result<LeaseEpoch> increment_epoch(SqliteDb& db, const SessionId& id);
 Result<void> upsert_checkpoint(SqliteDb& db, const SessionId& id, LeaseEpoch epoch, const Checkpoint& checkpoint);

@@ -114,6 +114,11 @@ awaitable<Result<std::vector<SessionRecord>>> SqliteSessionStore::list_sessions(
       [query = std::move(query)](SqliteDb& db) { return sqlite::select_sessions(db, query); });
 }
 
+awaitable<Result<std::vector<SessionCount>>> SqliteSessionStore::count_sessions() {
+  return run_job<std::vector<SessionCount>>(*writer_, JobKind::read, "count_sessions",
+                                            [](SqliteDb& db) { return sqlite::count_sessions(db); });
+}
+
 awaitable<Result<nlohmann::json>> SqliteSessionStore::get_definition(std::string hash) {
   auto what = "get_definition " + hash;
   return run_job<nlohmann::json>(*writer_, JobKind::read, std::move(what), [hash = std::move(hash)](SqliteDb& db) {

@@ -75,6 +75,7 @@ class TempFileSessionStore final : public SessionStore {
   boost::asio::awaitable<Result<std::vector<SessionRecord>>> list_sessions(SessionQuery query) override {
     return store_->list_sessions(std::move(query));
   }
+  boost::asio::awaitable<Result<std::vector<SessionCount>>> count_sessions() override { return store_->count_sessions(); }
   boost::asio::awaitable<Result<nlohmann::json>> get_definition(std::string hash) override {
     return store_->get_definition(std::move(hash));
   }

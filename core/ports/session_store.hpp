@@ -67,6 +67,14 @@ struct ArchivedBranch {
   std::vector<Event> events;
 };
 
+// How many sessions one (org, bot) has in one status (SessionStore::count_sessions).
+struct SessionCount {
+  OrgId org;
+  BotId bot;
+  SessionStatus status = SessionStatus::idle;
+  std::int64_t count = 0;
+};
+
 struct SessionQuery {
   std::optional<OrgId> org;
   std::optional<BotId> bot;
@@ -88,6 +96,12 @@ class SessionStore {
   virtual boost::asio::awaitable<Result<SessionRecord>> get_session(SessionId id) = 0;
   virtual boost::asio::awaitable<Result<std::vector<SessionRecord>>> list_sessions(SessionQuery query) = 0;
   virtual boost::asio::awaitable<Result<nlohmann::json>> get_definition(std::string hash) = 0;
+  // The number of sessions per (org, bot, status), for the sessions-by-status gauge of serve's
+  // metrics: one scan of the session rows, so callers poll it seldom (every 15 s or so). An
+  // adapter that cannot count cheaply keeps this default: Errc::invalid, "not supported".
+  virtual boost::asio::awaitable<Result<std::vector<SessionCount>>> count_sessions() {
+    co_return Error{Errc::invalid, "count_sessions: not supported by this store"};
+  }
 
   virtual boost::asio::awaitable<Result<LeaseEpoch>> claim(SessionId id) = 0;
   virtual boost::asio::awaitable<Result<void>> append(AppendRequest request) = 0;

@@ -3,6 +3,7 @@
 // tracing). A null entry is skipped, so callers can add optional observers unconditionally.
 // Not owning: every observer must outlive the runner that calls this.
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,12 @@ class ObserverFanout final : public RunObserver {
   }
   void on_state(const SessionId& session, const SessionState& state) override {
     for (RunObserver* observer : observers_) observer->on_state(session, state);
+  }
+  void on_step_timing(const SessionId& session, const StepTiming& timing) override {
+    for (RunObserver* observer : observers_) observer->on_step_timing(session, timing);
+  }
+  void on_message_recorded(const SessionId& session, std::int64_t enqueued_ms, std::int64_t recorded_ms) override {
+    for (RunObserver* observer : observers_) observer->on_message_recorded(session, enqueued_ms, recorded_ms);
   }
 
  private:

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/definition/effective_definition.hpp"
+#include "core/runtime/log_context.hpp"
 #include "core/runtime/with_timeout.hpp"
 
 namespace agentrt {
@@ -100,7 +101,7 @@ asio::awaitable<Result<void>> SessionRunner::load() {
       state_ = session_state_from_json((*checkpoint)->state);
       checkpoint_seq_ = state_.last_seq;
     } catch (const json::exception& e) {
-      spdlog::warn("session {}: checkpoint at seq {} is unreadable ({}); replaying the whole history", session_.str(),
+      log_in(options_.log_context, spdlog::level::warn, "session {}: checkpoint at seq {} is unreadable ({}); replaying the whole history", session_.str(),
                    (*checkpoint)->seq.value, e.what());
       state_ = SessionState{};
     }
@@ -123,6 +124,7 @@ asio::awaitable<Result<void>> SessionRunner::load() {
     if (page->size() < kEventsPerReadPage) break;
   }
   trace_ = SessionTrace::of(session_.str(), state_.traceparent, state_.tracestate);
+  if (trace_) options_.log_context.trace_id = trace_->context.trace_id;  // this session's later log lines
   if (observer_ != nullptr) observer_->on_state(session_, state_);
   co_return ok_result();
 }
@@ -139,6 +141,10 @@ asio::awaitable<Result<bool>> SessionRunner::drain_inbox() {
   }
   auto committed = co_await commit(std::move(inputs), std::move(consumed));
   if (!committed) co_return committed.error();
+  if (observer_ != nullptr) {
+    const auto recorded_ms = ports_.clock->wall_ms();
+    for (const auto& m : *messages) observer_->on_message_recorded(session_, m.enqueued_ms, recorded_ms);
+  }
   co_return true;
 }
 
@@ -216,6 +222,12 @@ void SessionRunner::launch_pending() {
 
 void SessionRunner::launch(std::string key, asio::awaitable<Command> op) {
   if (operations_.contains(key)) return;
+  const bool is_call = !key.starts_with("timer:");
+  if (is_call && last_result_at_ && observer_ != nullptr) {
+    // The runtime's own share of a step: from the previous call's result to this launch.
+    observer_->on_step_timing(session_, StepTiming{StepTiming::Kind::overhead, {}, ports_.clock->monotonic() - *last_result_at_});
+  }
+  if (is_call) last_result_at_.reset();
   auto& operation = operations_[key];
   operation = std::make_unique<Operation>();
   Operation* raw = operation.get();
@@ -226,10 +238,11 @@ void SessionRunner::launch(std::string key, asio::awaitable<Command> op) {
                      try {
                        std::rethrow_exception(error);
                      } catch (const std::exception& e) {
-                       spdlog::error("session {}: operation {} failed: {}", session_.str(), key, e.what());
+                       log_in(options_.log_context, spdlog::level::err, "session {}: operation {} failed: {}", session_.str(), key, e.what());
                      }
                      internal_error_ = Error{Errc::fatal, "session " + session_.str() + ": operation " + key + " threw"};
                    } else {
+                     if (!key.starts_with("timer:")) last_result_at_ = ports_.clock->monotonic();
                      results_.emplace_back(key, std::move(result));
                    }
                    wakeup_->cancel();
@@ -285,8 +298,13 @@ asio::awaitable<Command> SessionRunner::call_llm(std::int64_t request_seq) {
   TokenSink sink = [this](std::string_view text) {
     if (observer_ != nullptr) observer_->on_token(session_, text);
   };
+  const auto started = ports_.clock->monotonic();
   auto reply = co_await with_timeout(ports_.llm->complete(std::move(request), std::move(sink)), turn_time_left(),
                                      "LLM call of turn " + std::to_string(state_.turn));
+  if (observer_ != nullptr) {
+    const StepTiming timing{StepTiming::Kind::llm, definition_.model.name, ports_.clock->monotonic() - started};
+    observer_->on_step_timing(session_, timing);
+  }
   if (!reply) co_return Command{EventType::LlmFailed, {{"error", reply.error().to_string()}}};
   json tool_calls = json::array();
   for (const auto& tc : reply->tool_calls) {
@@ -314,7 +332,12 @@ asio::awaitable<Command> SessionRunner::call_tool(PendingCall call) {
 
   ToolInvocation invocation{&tool, call.arguments, idempotency_key(session_, call.request_seq)};
   if (trace_) invocation.traceparent = trace_->traceparent_for(trace_->tool_span_id(call.request_seq));
+  const auto started = ports_.clock->monotonic();
   auto result = co_await with_timeout(runner->run(std::move(invocation)), turn_time_left(), "tool " + call.name);
+  if (observer_ != nullptr) {
+    const StepTiming timing{StepTiming::Kind::tool, call.name, ports_.clock->monotonic() - started};
+    observer_->on_step_timing(session_, timing);
+  }
   if (!result) co_return failed(result.error().to_string(), 0);
   if (!result->ok) co_return failed(result->output, result->attempts);
   co_return Command{EventType::ToolCompleted,

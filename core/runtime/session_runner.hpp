@@ -32,6 +32,7 @@
 #include "core/ports/llm_provider.hpp"
 #include "core/ports/session_store.hpp"
 #include "core/ports/tool_runner.hpp"
+#include "core/runtime/log_context.hpp"
 #include "core/runtime/run_observer.hpp"
 #include "core/trace/session_trace.hpp"
 
@@ -52,6 +53,7 @@ struct RunOptions {
   std::int64_t timer_horizon_ms = 1'000;
   std::size_t inbox_batch = 64;    // messages taken from the inbox per append
   std::string api_key;             // LLM key, resolved by the caller; never logged
+  LogContext log_context;          // who logs about this session (worker, org, bot, trace)
 };
 
 struct RunOutcome {
@@ -111,6 +113,8 @@ class SessionRunner {
   std::unique_ptr<boost::asio::steady_timer> wakeup_;                // cancelled when a result arrives
   std::optional<Error> internal_error_;                              // an operation threw: a bug
   bool inbox_changed_ = false;                                       // drain the inbox at the next step
+  // When the latest LLM or tool result arrived, until the next call starts (step overhead).
+  std::optional<std::chrono::steady_clock::time_point> last_result_at_;
 };
 
 }  // namespace agentrt

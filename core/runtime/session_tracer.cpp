@@ -166,7 +166,7 @@ void SessionTracer::finish(const std::string& error) {
   finished_ = true;
   Span span;
   span.trace_id = trace_->context.trace_id;
-  span.span_id = derive_span_id(trace_->context.trace_id, session_.str(), "activation:" + activation_.worker, started_ns_);
+  span.span_id = activation_span_id();
   span.parent_span_id = trace_->root_span_id();
   span.name = "agentrt.activation";
   span.start_ns = started_ns_;
@@ -180,6 +180,11 @@ void SessionTracer::finish(const std::string& error) {
   span.status = error.empty() ? SpanStatus::ok : SpanStatus::error;
   span.status_message = error;
   emit(std::move(span));
+}
+
+std::string SessionTracer::activation_span_id() const {
+  if (!trace_) return {};
+  return derive_span_id(trace_->context.trace_id, session_.str(), "activation:" + activation_.worker, started_ns_);
 }
 
 void SessionTracer::emit(Span span) {

@@ -53,6 +53,11 @@ class SessionTracer final : public RunObserver {
   // otherwise the span's status is error with that message (fenced, failed, cancelled).
   void finish(const std::string& error);
 
+  // For log lines about this activation: empty until the session's state was loaded, and for
+  // sessions without a trace.
+  [[nodiscard]] std::string trace_id() const { return trace_ ? trace_->context.trace_id : std::string{}; }
+  [[nodiscard]] std::string activation_span_id() const;
+
   // The root span of a new session, exported by whoever creates it (the API). Nothing when
   // the trace is not sampled.
   static void export_session_root(SpanSink& sink, const SessionTrace& trace, const std::string& org,

@@ -58,6 +58,10 @@ asio::awaitable<Result<std::vector<SessionRecord>>> TimedSessionStore::list_sess
   co_return co_await inner_->list_sessions(std::move(query));
 }
 
+asio::awaitable<Result<std::vector<SessionCount>>> TimedSessionStore::count_sessions() {
+  co_return co_await inner_->count_sessions();
+}
+
 asio::awaitable<Result<nlohmann::json>> TimedSessionStore::get_definition(std::string hash) {
   co_return co_await inner_->get_definition(std::move(hash));
 }

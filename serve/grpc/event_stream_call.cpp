@@ -1,6 +1,7 @@
 #include "serve/grpc/event_stream_call.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <string>
@@ -56,6 +57,7 @@ struct EventStreamCall::State {
   std::int64_t sent_seq = 0;  // the last durable seq written to the client
   std::optional<StreamEnd> end;
   bool finished = false;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();  // for metrics
   asio::cancellation_signal cancel;
   asio::steady_timer stall;
   asio::steady_timer room;  // the follower waits on it for the queue to drain
@@ -115,6 +117,9 @@ struct EventStreamCall::State {
       context->AddTrailingMetadata(kResumeFromTrailer, std::to_string(sent_seq));
     }
     if (!e.code.empty()) context->AddTrailingMetadata(kErrorCodeTrailer, e.code);
+    if (env.calls != nullptr) {
+      env.calls->on_call("StreamEvents", status_code_name(e.status), std::chrono::steady_clock::now() - started);
+    }
     call->Finish(e.status == grpc::StatusCode::OK ? grpc::Status::OK : grpc::Status(e.status, message));
   }
 
@@ -231,6 +236,7 @@ grpc::ServerWriteReactor<v1::SessionEvent>* EventStreamCall::start(StreamEnv& en
   if (std::holds_alternative<ApiError>(request)) {
     const auto& error = std::get<ApiError>(request);
     context->AddTrailingMetadata(kErrorCodeTrailer, error.code);
+    if (env.calls != nullptr) env.calls->on_call("StreamEvents", status_code_name(error.status), std::chrono::nanoseconds{0});
     call->Finish(grpc::Status(error.status, error.message));
     call->state_->finished = true;  // not yet shared with the io_context
     return call;

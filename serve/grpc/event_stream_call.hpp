@@ -34,6 +34,7 @@
 #include "agentrt/v1/agentrt.pb.h"
 #include "serve/event_stream_api.hpp"
 #include "serve/grpc/grpc_requests.hpp"
+#include "serve/metrics/rpc_observer.hpp"
 
 namespace agentrt::serve::grpc_api {
 
@@ -52,6 +53,7 @@ struct StreamEnv {
   GrpcStreamLimits limits;
   std::size_t open = 0;   // streams following a session now
   bool draining = false;  // the server stops: streams end with UNAVAILABLE
+  RpcObserver* calls = nullptr;  // told of every call that ended, unary ones too (metrics)
 };
 
 class EventStreamCall final : public grpc::ServerWriteReactor<v1::SessionEvent> {

@@ -35,6 +35,10 @@ struct ApiError {
 
 [[nodiscard]] grpc::StatusCode status_code_of(int http_status, std::string_view error_code);
 
+// The code's canonical name ("OK", "NOT_FOUND", ...), as gRPC documents them; "UNKNOWN" for a
+// value outside the enum.
+[[nodiscard]] std::string_view status_code_name(grpc::StatusCode code);
+
 // The error of a non-2xx answer (its JSON body read for the code and message).
 [[nodiscard]] ApiError api_error_of(const ServerResponse& response);
 

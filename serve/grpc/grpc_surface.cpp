@@ -24,7 +24,7 @@ class GrpcSurface final : public ApiSurface {
  public:
   GrpcSurface(ApiSurfaceDeps deps, GrpcStreamLimits limits)
       : config_(*deps.config),
-        streams_{deps.executor, deps.streams, limits, 0, false},
+        streams_{deps.executor, deps.streams, limits, 0, false, deps.rpc_observer},
         service_(deps.executor, *deps.router, streams_),
         stopped_(deps.executor, asio::steady_timer::time_point::max()) {}
 

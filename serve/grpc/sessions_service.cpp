@@ -36,7 +36,7 @@ grpc::ServerUnaryReactor* SessionsService::unary(grpc::CallbackServerContext* co
   UnaryCall::Fill fill = [response](const nlohmann::json& body, int http_status) {
     fill_response(body, http_status, *response);
   };
-  return UnaryCall::start(executor_, router_, context, std::move(route), std::move(fill), std::move(name));
+  return UnaryCall::start(executor_, router_, context, std::move(route), std::move(fill), std::move(name), streams_.calls);
 }
 
 grpc::ServerUnaryReactor* SessionsService::CreateSession(grpc::CallbackServerContext* context,

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "serve/grpc/call_deadline.hpp"
+#include "serve/grpc/grpc_status.hpp"
 
 namespace agentrt::serve::grpc_api {
 namespace {
@@ -41,13 +42,25 @@ struct UnaryCall::State {
   }
 };
 
-UnaryCall::UnaryCall(asio::any_io_executor executor, grpc::CallbackServerContext* context)
-    : executor_(std::move(executor)), context_(context), state_(std::make_shared<State>(executor_)) {}
+UnaryCall::UnaryCall(asio::any_io_executor executor, grpc::CallbackServerContext* context, std::string name,
+                     RpcObserver* observer)
+    : executor_(std::move(executor)),
+      context_(context),
+      state_(std::make_shared<State>(executor_)),
+      name_(std::move(name)),
+      observer_(observer) {}
+
+void UnaryCall::finish(const grpc::Status& status) {
+  if (observer_ != nullptr) {
+    observer_->on_call(name_, status_code_name(status.error_code()), std::chrono::steady_clock::now() - started_);
+  }
+  Finish(status);
+}
 
 grpc::ServerUnaryReactor* UnaryCall::start(asio::any_io_executor executor, const Router& router,
                                            grpc::CallbackServerContext* context, RouteRequest request, Fill fill,
-                                           std::string name) {
-  auto* call = new UnaryCall(std::move(executor), context);  // owned by gRPC until OnDone
+                                           std::string name, RpcObserver* observer) {
+  auto* call = new UnaryCall(std::move(executor), context, name, observer);  // owned by gRPC until OnDone
   if (std::holds_alternative<ApiError>(request)) {
     call->fail(std::get<ApiError>(request));
     return call;
@@ -64,7 +77,7 @@ void UnaryCall::run(const Router& router, ServerRequest request, Fill fill, std:
   auto state = state_;
   if (state->cancelled) {  // cancelled before it started: nothing to undo
     state->done = true;
-    Finish(grpc::Status(*state->cancelled, "cancelled before it started"));
+    finish(grpc::Status(*state->cancelled, "cancelled before it started"));
     return;
   }
   if (const auto traceparent = request.header("traceparent")) {
@@ -90,12 +103,12 @@ void UnaryCall::run(const Router& router, ServerRequest request, Fill fill, std:
 void UnaryCall::complete(std::exception_ptr error, const ServerResponse& response, const Fill& fill) {
   if (state_->cancelled) {  // whatever the route answered, the call did not wait for it
     const bool late = *state_->cancelled == grpc::StatusCode::DEADLINE_EXCEEDED;
-    Finish(grpc::Status(*state_->cancelled, late ? "deadline_exceeded: the call's deadline passed" : "cancelled"));
+    finish(grpc::Status(*state_->cancelled, late ? "deadline_exceeded: the call's deadline passed" : "cancelled"));
     return;
   }
   if (error) {
     spdlog::error("grpc: a call ended with an exception");
-    Finish(grpc::Status(grpc::StatusCode::INTERNAL, "internal: see the server log"));
+    finish(grpc::Status(grpc::StatusCode::INTERNAL, "internal: see the server log"));
     return;
   }
   if (response.status < 200 || response.status > 299) {
@@ -104,12 +117,12 @@ void UnaryCall::complete(std::exception_ptr error, const ServerResponse& respons
   }
   const auto body = nlohmann::json::parse(response.body, nullptr, false);
   fill(body.is_discarded() ? nlohmann::json::object() : body, response.status);
-  Finish(grpc::Status::OK);
+  finish(grpc::Status::OK);
 }
 
 void UnaryCall::fail(const ApiError& error) {
   context_->AddTrailingMetadata(kErrorCodeTrailer, error.code);
-  Finish(grpc::Status(error.status, error.message));
+  finish(grpc::Status(error.status, error.message));
 }
 
 void UnaryCall::OnCancel() {

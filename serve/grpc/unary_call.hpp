@@ -12,6 +12,7 @@
 // Lifetime: gRPC owns the object from start() until OnDone, which deletes it (the callback
 // API's contract); what the io_context needs after that is in the shared State.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "backends/http_server/router.hpp"
 #include "serve/grpc/grpc_requests.hpp"
+#include "serve/metrics/rpc_observer.hpp"
 
 namespace agentrt::serve::grpc_api {
 
@@ -31,17 +33,21 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   // Writes the proto answer of a 2xx HTTP answer.
   using Fill = std::function<void(const nlohmann::json& body, int http_status)>;
 
-  // Returns the reactor gRPC must be given. `name` is the RPC's name, for logs.
+  // Returns the reactor gRPC must be given. `name` is the RPC's name, for logs and metrics;
+  // `observer` (optional, outlives the call) is told how the call ended.
   static grpc::ServerUnaryReactor* start(boost::asio::any_io_executor executor, const Router& router,
                                          grpc::CallbackServerContext* context, RouteRequest request, Fill fill,
-                                         std::string name);
+                                         std::string name, RpcObserver* observer = nullptr);
 
   void OnCancel() override;
   void OnDone() override;
 
  private:
   struct State;
-  UnaryCall(boost::asio::any_io_executor executor, grpc::CallbackServerContext* context);
+  UnaryCall(boost::asio::any_io_executor executor, grpc::CallbackServerContext* context, std::string name,
+            RpcObserver* observer);
+  // Finish, told to the observer first.
+  void finish(const grpc::Status& status);
   void run(const Router& router, ServerRequest request, Fill fill, std::string name);
   void complete(std::exception_ptr error, const ServerResponse& response, const Fill& fill);
   void fail(const ApiError& error);
@@ -49,6 +55,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   boost::asio::any_io_executor executor_;
   grpc::CallbackServerContext* context_;
   std::shared_ptr<State> state_;
+  std::string name_;
+  RpcObserver* observer_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace agentrt::serve::grpc_api

@@ -170,6 +170,16 @@ class Serve:
         return lines[-1] if lines else None
 
 
+def class_folder(cls, prefix: str) -> Path:
+    """A temporary folder for a test class, removed after it unless AGENTRT_E2E_KEEP is set."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    if os.environ.get("AGENTRT_E2E_KEEP"):
+        print(f"\n[e2e] {cls.__name__} keeps {folder}")
+    else:
+        cls.addClassCleanup(shutil.rmtree, folder, True)
+    return folder
+
+
 class ServeTestMixin:
     """Assertions shared by the API and the shutdown tests."""
 
@@ -208,11 +218,7 @@ class ServeApiTest(ServeTestMixin, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.dir = Path(tempfile.mkdtemp(prefix="agentrt-e2e-serve-api-"))
-        if os.environ.get("AGENTRT_E2E_KEEP"):
-            print(f"\n[e2e] {cls.__name__} keeps {cls.dir}")
-        else:
-            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.dir = class_folder(cls, "agentrt-e2e-serve-api-")
         cls.db = str(cls.dir / "agentrt.db")
         cls.llm = FakeLlm().start()
         cls.addClassCleanup(cls.llm.stop)
@@ -232,7 +238,7 @@ class ServeApiTest(ServeTestMixin, unittest.TestCase):
         # threw, a store failure) nor a protocol error seen by the fake LLM.
         cls.serve.sigterm()
         run = cls.serve.proc.finish(30)
-        if run.code != EXIT_OK or "[error]" in run.stderr or "[critical]" in run.stderr:
+        if run.code != EXIT_OK or '"level":"error"' in run.stderr or '"level":"critical"' in run.stderr:
             raise AssertionError("serve did not stop cleanly\n" + run.describe())
         if cls.llm.protocol_errors:
             raise AssertionError(f"fake LLM protocol errors: {cls.llm.protocol_errors}")

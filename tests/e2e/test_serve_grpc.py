@@ -161,7 +161,7 @@ class ServeGrpcTest(E2ETestCase):
     def stop_clean(self, serve: ServeProc) -> str:
         run = serve.stop(30)
         self.assertEqual(run.code, 0, run.describe())
-        self.assertNotIn("[error]", run.stderr, run.describe())
+        self.assertNotIn('"level":"error"', run.stderr, run.describe())
         return run.stderr
 
     # -- the calls ---------------------------------------------------------------------------------

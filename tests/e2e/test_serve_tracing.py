@@ -47,7 +47,8 @@ class TracingTest(E2ETestCase):
         self.agent = self.write_definition(definition(llm_url=self.llm.base_url, tools=[effect_tool(self.tools.base_url)]))
 
     def start_workers(self, n: int, tracing: dict) -> list[ServeProc]:
-        config = write_serve_config(self.dir, db=self.db, bots={"effects": self.agent}, ttl="2s", extra={"tracing": tracing})
+        config = write_serve_config(self.dir, db=self.db, bots={"effects": self.agent}, ttl="2s",
+                                    extra={"tracing": tracing, "log_level": "info"})
         workers = []
         for _ in range(n):
             worker = ServeProc(self.spawn("serve", "--config", config, env=token_env(), db=False))
@@ -145,8 +146,15 @@ class TracingTest(E2ETestCase):
         for created in (body, own, sampled):
             session = created["session"]["id"]
             self.assertTrue(wait_until(lambda s=session: "TurnCompleted" in [e["type"] for e in read_history(self.db, s)], 30))
-        workers[0].stop(30)
+        result = workers[0].stop(30)
         self.assertEqual(self.receiver.problems, [])
+        # Log lines about a session name its trace, sampled or not.
+        lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+        for created in (body, own, sampled):
+            session = created["session"]["id"]
+            about = [line for line in lines if line.get("session") == session]
+            self.assertTrue(about, f"no log line about {session}")
+            self.assertTrue(all(line.get("trace_id") == created["session"]["trace_id"] for line in about), about)
         traces = {s["traceId"] for s in self.receiver.snapshot()}
         self.assertEqual(traces, {CLIENT_TRACE}, "only the sampled caller's trace is exported")
         # Unsampled sessions still pass their trace on, with the flag off.

@@ -10,6 +10,9 @@
 //
 // The factory is called once per test and must return a new, empty store.
 
+#include <map>
+#include <tuple>
+
 #include <boost/asio/detached.hpp>
 
 #include "core/ports/conformance/session_store_fixture.hpp"
@@ -104,6 +107,23 @@ TEST_P(SessionStoreConformance, ListSessionsFiltersByOrgBotAndStatusNewestFirst)
   EXPECT_THAT(list(query("org-1", nullptr, SessionStatus::idle)), ElementsAre("s-b", "s-a"));
   EXPECT_THAT(list(query("org-3", nullptr, std::nullopt)), IsEmpty());
   EXPECT_THAT(list(query(nullptr, nullptr, std::nullopt, 2)), ElementsAre("s-d", "s-c"));
+}
+
+TEST_P(SessionStoreConformance, CountSessionsGroupsByOrgBotAndStatus) {
+  create(record("s-a", "org-1", "bot-1", 1'000));
+  create(record("s-b", "org-1", "bot-1", 2'000));
+  create(record("s-c", "org-2", "bot-1", 3'000));
+  const auto epoch = claim("s-b");
+  ASSERT_TRUE(append("s-b", epoch, {event(2, EventType::SessionCompleted)}, {}, SessionStatus::completed).ok());
+  auto counts = run_awaitable(store().count_sessions());
+  ASSERT_TRUE(counts.ok()) << counts.error().to_string();
+  std::map<std::tuple<std::string, std::string, SessionStatus>, std::int64_t> by_key;
+  for (const auto& c : *counts) by_key[{c.org.str(), c.bot.str(), c.status}] += c.count;
+  const std::map<std::tuple<std::string, std::string, SessionStatus>, std::int64_t> expected{
+      {{"org-1", "bot-1", SessionStatus::idle}, 1},
+      {{"org-1", "bot-1", SessionStatus::completed}, 1},
+      {{"org-2", "bot-1", SessionStatus::idle}, 1}};
+  EXPECT_EQ(by_key, expected);
 }
 
 TEST_P(SessionStoreConformance, ListSessionsFiltersByLastEventOlderThan) {
