@@ -4,6 +4,7 @@
 #include "backends/aws/aws_json_client.hpp"
 
 #include <atomic>
+#include <sstream>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -12,6 +13,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "backends/aws/sigv4_signer.hpp"
 #include "backends/http/testing/run_coroutine.hpp"
@@ -209,6 +212,31 @@ TEST_F(AwsJsonClientTest, CancellationDuringTheBackoffStopsAtOnce) {
   ASSERT_FALSE(result->ok());
   EXPECT_EQ(result->error().code, Errc::cancelled);
   EXPECT_EQ(server.request_count(), 1U);
+}
+
+TEST_F(AwsJsonClientTest, SecretsAppearNeitherInErrorsNorInLogs) {
+  const std::string token = "SESSIONTOKENIQoJb3JpZ2luX2VjEJr";
+  credentials = make_static_credentials(AwsCredentials{"ASIATEST", kSecret, token, std::nullopt, "test"});
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  capture->set_level(spdlog::level::trace);
+  spdlog::set_default_logger(capture);
+  TestHttpServer server([](const RecordedRequest&, std::size_t index) {
+    if (index == 0) return TestReply::json(400, R"({"__type":"ThrottlingException","message":"Rate exceeded"})");
+    return TestReply::json(400, R"({"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."})");
+  });
+  auto c = client(server.url(), fast_options());
+  const auto result = call(c, "DynamoDB_20120810.GetItem");
+  spdlog::set_default_logger(previous);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, Errc::invalid);
+  EXPECT_NE(log.str().find("retrying"), std::string::npos) << "the retry was logged";
+  EXPECT_EQ(server.requests().at(0).header("X-Amz-Security-Token"), token);
+  for (const std::string& text : {result.error().message, log.str()}) {
+    EXPECT_EQ(text.find(kSecret), std::string::npos) << text;
+    EXPECT_EQ(text.find(token), std::string::npos) << text;
+  }
 }
 
 TEST_F(AwsJsonClientTest, FullJitterStaysUnderTheExponentialCeiling) {
