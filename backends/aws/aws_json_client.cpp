@@ -106,6 +106,7 @@ boost::asio::awaitable<AwsCallResult> AwsJsonClient::call(std::string service, s
       }
       co_return failed(std::move(failure.error), std::move(failure.detail), attempt);
     }
+    if (failure.retry == AwsRetryKind::expired_credentials) credentials_.invalidate();
     spdlog::debug("aws {} attempt {}/{} failed: {}; retrying in {} ms", what, attempt, attempts_max,
                   failure.error.message, delay.count());
     auto slept = co_await sleep_for(delay);
