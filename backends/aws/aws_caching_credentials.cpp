@@ -16,7 +16,11 @@ class CachingCredentials final : public AwsCredentialsProvider {
   boost::asio::awaitable<Result<AwsCredentials>> credentials() override {
     const auto now = clock_();
     if (cached_ && (!cached_->expiration || now + refresh_before_ < *cached_->expiration)) co_return *cached_;
+    // One refresh at a time: while it runs, others keep using what is still valid.
+    if (refreshing_ && cached_ && cached_->expiration && now < *cached_->expiration) co_return *cached_;
+    refreshing_ = true;
     auto fresh = co_await inner_->credentials();
+    refreshing_ = false;
     if (!fresh) {
       // A failed refresh is not an outage while what we hold still works.
       if (cached_ && cached_->expiration && now < *cached_->expiration) co_return *cached_;
@@ -27,12 +31,14 @@ class CachingCredentials final : public AwsCredentialsProvider {
   }
 
   [[nodiscard]] std::string name() const override { return inner_->name(); }
+  void invalidate() override { cached_.reset(); }
 
  private:
   std::unique_ptr<AwsCredentialsProvider> inner_;
   AwsWallClock clock_;
   std::chrono::seconds refresh_before_;
   std::optional<AwsCredentials> cached_;
+  bool refreshing_ = false;
 };
 
 }  // namespace

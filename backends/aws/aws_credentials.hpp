@@ -6,6 +6,8 @@
 // - Returns usable credentials or an Error whose message names the source and what failed
 //   (a file path, an endpoint without query), never a key, a secret, a session or web token.
 // - Temporary credentials carry their expiration; a caching provider refreshes them before.
+// - Not thread-safe: call it on the executor of the CurlClient it uses (one per strand).
+// - invalidate(): the service refused the credentials as expired; the next call fetches anew.
 
 #include <chrono>
 #include <optional>
@@ -32,6 +34,7 @@ class AwsCredentialsProvider {
   virtual boost::asio::awaitable<Result<AwsCredentials>> credentials() = 0;
   // Where credentials come from, for messages ("environment", "web identity", "IMDS").
   [[nodiscard]] virtual std::string name() const = 0;
+  virtual void invalidate() {}  // nothing cached by default
 };
 
 }  // namespace agentrt

@@ -3,7 +3,12 @@
 
 #include "backends/aws/aws_credential_sources.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
 #include "backends/aws/aws_test_support.hpp"
@@ -262,14 +267,52 @@ TEST_F(Fixture, CachedCredentialsAreRefreshedBeforeTheyExpire) {
   now += std::chrono::minutes(6);  // 4 min left: inside the refresh window
   EXPECT_EQ(get(*provider)->access_key_id, "ASIA2");
   EXPECT_EQ(calls, 2);
+  provider->invalidate();  // the service said they expired early: fetch anew
+  EXPECT_EQ(get(*provider)->access_key_id, "ASIA3");
+  EXPECT_EQ(get(*provider)->access_key_id, "ASIA3");
   // A failed refresh keeps serving credentials that are still valid, then fails once they expired.
   fail = true;
   now += std::chrono::minutes(57);
-  EXPECT_EQ(get(*provider)->access_key_id, "ASIA2");
+  EXPECT_EQ(get(*provider)->access_key_id, "ASIA3");
   now += std::chrono::minutes(5);
   const auto expired = get(*provider);
   ASSERT_FALSE(expired.ok());
   EXPECT_EQ(expired.error().code, Errc::retryable);
+}
+
+// Takes 50 ms to answer, like a real STS round trip.
+class SlowProvider final : public AwsCredentialsProvider {
+ public:
+  SlowProvider(int* calls, std::chrono::system_clock::time_point* now) : calls_(calls), now_(now) {}
+  boost::asio::awaitable<Result<AwsCredentials>> credentials() override {
+    const int call = ++*calls_;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 50ms);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    AwsCredentials out{"ASIA" + std::to_string(call), "s", "t", *now_ + std::chrono::hours(1), "slow"};
+    co_return out;
+  }
+  [[nodiscard]] std::string name() const override { return "slow"; }
+
+ private:
+  int* calls_;
+  std::chrono::system_clock::time_point* now_;
+};
+
+TEST_F(Fixture, WhileOneRefreshRunsOtherCallersKeepTheValidCredentials) {
+  int calls = 0;
+  auto now = std::chrono::system_clock::time_point{} + std::chrono::hours(1000);
+  auto provider = make_caching_credentials(std::make_unique<SlowProvider>(&calls, &now), [&] { return now; },
+                                           std::chrono::minutes(5));
+  EXPECT_EQ(get(*provider)->access_key_id, "ASIA1");
+  now += std::chrono::minutes(57);  // inside the refresh window, still valid
+  auto first = boost::asio::co_spawn(ioc, testing::as_optional(provider->credentials()), boost::asio::use_future);
+  auto second = boost::asio::co_spawn(ioc, testing::as_optional(provider->credentials()), boost::asio::use_future);
+  const auto a = testing::wait_for_future(ioc, first);
+  const auto b = testing::wait_for_future(ioc, second);
+  EXPECT_EQ(calls, 2) << "one refresh for both callers";
+  EXPECT_EQ((*a)->access_key_id, "ASIA2");
+  EXPECT_EQ((*b)->access_key_id, "ASIA1");
+  EXPECT_EQ(get(*provider)->access_key_id, "ASIA2");
 }
 
 }  // namespace

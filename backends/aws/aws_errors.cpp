@@ -73,6 +73,8 @@ AwsFailure classify_aws_answer(long http_status, std::string_view body, std::str
     failure.retry = AwsRetryKind::transient;
   } else if (one_of(type, kNotFoundTypes)) {
     code = Errc::not_found;
+  } else if (type == "ExpiredTokenException" || type == "ExpiredToken") {
+    failure.retry = AwsRetryKind::expired_credentials;
   }
   failure.error = Error{code, std::move(message)};
   return failure;

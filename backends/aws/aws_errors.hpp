@@ -8,6 +8,7 @@
 //   HTTP 503 (ServiceUnavailable)           -> retried; then retryable
 //   other 5xx, connection failures          -> retried; then retryable (timeout: timeout)
 //   ResourceNotFoundException, QueueDoesNotExist -> not_found
+//   ExpiredToken(Exception)                 -> credentials fetched anew, retried; then invalid
 //   ValidationException, other 4xx          -> invalid, with the server's message
 // Messages name the service, the operation and the server's error type; never a header.
 
@@ -33,6 +34,7 @@ enum class AwsRetryKind {
   none,       // final: not retried
   throttled,  // the service asked us to slow down
   transient,  // 5xx, timeout, connection failure
+  expired_credentials,  // ExpiredToken(Exception): fetch credentials anew, then retry
 };
 
 struct AwsFailure {

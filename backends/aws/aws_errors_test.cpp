@@ -72,6 +72,12 @@ TEST(AwsErrors, MissingTablesAndQueuesAreNotFound) {
             Errc::not_found);
 }
 
+TEST(AwsErrors, ExpiredTokensAskForFreshCredentials) {
+  const auto failure = classify_aws_answer(400, R"({"__type":"com.amazon.coral.service#ExpiredTokenException","message":"The security token included in the request is expired"})", kWhat);
+  EXPECT_EQ(failure.retry, AwsRetryKind::expired_credentials);
+  EXPECT_EQ(failure.error.code, Errc::invalid);
+}
+
 TEST(AwsErrors, ABodyThatIsNotJsonStillGivesAnError) {
   const auto failure = classify_aws_answer(403, "Forbidden", kWhat);
   EXPECT_EQ(failure.error.code, Errc::invalid);

@@ -76,7 +76,8 @@ boost::asio::awaitable<AwsCallResult> AwsJsonClient::call(std::string service, s
   for (int attempt = 1;; ++attempt) {
     auto credentials = co_await credentials_.credentials();
     if (!credentials) co_return failed(credentials.error().with_context(what + ": credentials"), {}, attempt);
-    const milliseconds timeout = std::min(options_.request_timeout, remaining(deadline));
+    // At least 1 ms: CurlClient refuses a zero timeout, and the deadline check below keeps this rare.
+    const milliseconds timeout = std::max(milliseconds{1}, std::min(options_.request_timeout, remaining(deadline)));
     HttpRequest request = signed_request(*endpoint, service, target, payload, *credentials, timeout);
     auto response = co_await http_.request(std::move(request));
 
@@ -105,6 +106,7 @@ boost::asio::awaitable<AwsCallResult> AwsJsonClient::call(std::string service, s
       }
       co_return failed(std::move(failure.error), std::move(failure.detail), attempt);
     }
+    if (failure.retry == AwsRetryKind::expired_credentials) credentials_.invalidate();
     spdlog::debug("aws {} attempt {}/{} failed: {}; retrying in {} ms", what, attempt, attempts_max,
                   failure.error.message, delay.count());
     auto slept = co_await sleep_for(delay);

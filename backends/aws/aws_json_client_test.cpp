@@ -239,6 +239,43 @@ TEST_F(AwsJsonClientTest, SecretsAppearNeitherInErrorsNorInLogs) {
   }
 }
 
+// Hands out key ASIA<n> where n counts fetches; counts invalidations.
+class RotatingCredentials final : public AwsCredentialsProvider {
+ public:
+  boost::asio::awaitable<Result<AwsCredentials>> credentials() override {
+    if (!current_) current_ = AwsCredentials{"ASIA" + std::to_string(++fetches_), kSecret, "token", std::nullopt, "rotating"};
+    co_return *current_;
+  }
+  [[nodiscard]] std::string name() const override { return "rotating"; }
+  void invalidate() override {
+    ++invalidations_;
+    current_.reset();
+  }
+  int invalidations_ = 0;
+
+ private:
+  std::optional<AwsCredentials> current_;
+  int fetches_ = 0;
+};
+
+TEST_F(AwsJsonClientTest, AnExpiredTokenIsReplacedAndTheCallRetried) {
+  auto rotating = std::make_unique<RotatingCredentials>();
+  RotatingCredentials& source = *rotating;
+  credentials = std::move(rotating);
+  TestHttpServer server([](const RecordedRequest&, std::size_t index) {
+    if (index == 0) return TestReply::json(400, R"({"__type":"com.amazon.coral.service#ExpiredTokenException","message":"The security token included in the request is expired"})");
+    return TestReply::json(200, R"({"Item":{}})");
+  });
+  auto c = client(server.url(), fast_options());
+  const auto result = call(c, "DynamoDB_20120810.GetItem");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(source.invalidations_, 1);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_NE(requests[0].header("Authorization")->find("Credential=ASIA1/"), std::string::npos);
+  EXPECT_NE(requests[1].header("Authorization")->find("Credential=ASIA2/"), std::string::npos);
+}
+
 TEST_F(AwsJsonClientTest, FullJitterStaysUnderTheExponentialCeiling) {
   AwsRetryPolicy policy;
   policy.base_delay = 100ms;

@@ -62,14 +62,18 @@ wait_port() {
   done
 }
 
+# If this script is killed outright (a ctest timeout), the servers die with it.
+orphan_guard=()
+command -v setpriv >/dev/null && orphan_guard=(setpriv --pdeathsig KILL)
+
 ddb_port="$(free_port)"
-java -Xmx256m -Djava.library.path="$ddb_dir/DynamoDBLocal_lib" -jar "$ddb_dir/DynamoDBLocal.jar" \
+"${orphan_guard[@]}" java -Xmx256m -Djava.library.path="$ddb_dir/DynamoDBLocal_lib" -jar "$ddb_dir/DynamoDBLocal.jar" \
   -inMemory -sharedDb -port "$ddb_port" -disableTelemetry >"$logs/dynamodb.log" 2>&1 &
 pids+=($!)
 ddb_pid=$!
 
 sqs_port="$(free_port)"
-PORT="$sqs_port" node "$peers/fauxqs_server.mjs" >"$logs/fauxqs.log" 2>&1 &
+PORT="$sqs_port" "${orphan_guard[@]}" node "$peers/fauxqs_server.mjs" >"$logs/fauxqs.log" 2>&1 &
 pids+=($!)
 sqs_pid=$!
 
