@@ -1,5 +1,7 @@
 #include "backends/dynamodb/dynamodb_connection.hpp"
 
+#include <cstdio>
+#include <random>
 #include <utility>
 
 #include "backends/aws/aws_credential_sources.hpp"
@@ -9,7 +11,16 @@
 namespace agentrt {
 
 DynamoDbConnection::DynamoDbConnection(DynamoDbOptions options)
-    : options_(std::move(options)), work_(boost::asio::make_work_guard(io_)) {}
+    : options_(std::move(options)), work_(boost::asio::make_work_guard(io_)) {
+  std::random_device random;
+  char prefix[17];
+  std::snprintf(prefix, sizeof prefix, "%08x%08x", random(), random());
+  token_prefix_ = prefix;
+}
+
+std::string DynamoDbConnection::next_request_token() {
+  return token_prefix_ + "-" + std::to_string(++tokens_issued_);  // at most 36 characters
+}
 
 DynamoDbConnection::~DynamoDbConnection() {
   work_.reset();

@@ -57,6 +57,11 @@ class DynamoDbConnection {
   // One DynamoDB operation ("PutItem"); must run on the connection's thread (inside run()).
   boost::asio::awaitable<AwsCallResult> call(std::string operation, nlohmann::json body);
 
+  // A fresh ClientRequestToken for one TransactWriteItems: the JSON client retries a request
+  // whose answer was lost (timeout, 5xx) with the same body, and the token makes DynamoDB
+  // apply it once. Connection thread only.
+  std::string next_request_token();
+
   // Runs `op` on the connection's thread and completes on the caller's executor.
   template <class T>
   boost::asio::awaitable<Result<T>> run(std::function<boost::asio::awaitable<Result<T>>()> op);
@@ -86,6 +91,8 @@ class DynamoDbConnection {
   std::unique_ptr<AwsCredentialsProvider> credentials_;
   std::unique_ptr<AwsJsonClient> client_;
   std::thread thread_;
+  std::string token_prefix_;        // random per connection
+  std::uint64_t tokens_issued_ = 0;  // touched on the connection's thread only
 };
 
 template <class T>

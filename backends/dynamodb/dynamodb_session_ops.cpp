@@ -96,7 +96,7 @@ boost::asio::awaitable<AwsCallResult> DynamoDbOps::transact(std::vector<json> ac
                                               std::to_string(kTransactItemsMax) + " items and 4 MB (write fewer events at once)"};
     co_return refused;
   }
-  json request{{"TransactItems", json::array()}};
+  json request{{"TransactItems", json::array()}, {"ClientRequestToken", db_.next_request_token()}};
   for (auto& action : actions) request["TransactItems"].push_back(std::move(action));
   co_return co_await db_.call("TransactWriteItems", std::move(request));
 }
