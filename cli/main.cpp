@@ -7,6 +7,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/admin_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
 #include "cli/inspect_command.hpp"
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   const char* level = std::getenv("AGENTRT_LOG_LEVEL");
   spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::warn);
 
-  CLI::App app{"agentrt: durable AI-agent sessions (run, serve, inspect, replay, export, session)"};
+  CLI::App app{"agentrt: durable AI-agent sessions (run, serve, inspect, replay, export, session, admin)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "agentrt 0.1.0");
   agentrt::cli::RunCommandOptions run_options;
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
   agentrt::cli::register_session_command(app, session_options);
   agentrt::cli::ServeCommandOptions serve_options;
   agentrt::cli::register_serve_command(app, serve_options);
+  agentrt::cli::AdminCommandOptions admin_options;
+  agentrt::cli::register_admin_command(app, admin_options);
 
   try {
     app.parse(argc, argv);
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("export")) return agentrt::cli::export_command(export_options, std::cout, std::cerr);
   if (app.got_subcommand("inspect")) return agentrt::cli::inspect_command(inspect_options, std::cout, std::cerr);
   if (app.got_subcommand("replay")) return agentrt::cli::replay_command(replay_options, std::cout, std::cerr);
+  if (app.got_subcommand("admin")) return agentrt::cli::admin_command(admin_options, std::cout, std::cerr);
   if (app.got_subcommand("session")) {
     return agentrt::cli::session_command(session_options, std::cin, std::cout, std::cerr);
   }

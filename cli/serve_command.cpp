@@ -73,6 +73,13 @@ Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& confi
     if (auto parsed = serve::parse_grpc_listen(*o.grpc_listen, "--grpc-listen", config); !parsed) return parsed;
   }
   if (o.db_path) config.db_path = *o.db_path;
+  if (o.store) {
+    if (*o.store != "sqlite" && *o.store != "dynamodb") {
+      return Error{Errc::invalid, "--store: expected sqlite or dynamodb, got \"" + *o.store + "\""};
+    }
+    config.store.kind = *o.store;
+  }
+  if (o.dynamodb_table) config.store.table = *o.dynamodb_table;
   if (o.worker_id) config.worker_id = *o.worker_id;
   const std::pair<const std::optional<std::string>*, std::pair<const char*, std::chrono::milliseconds*>> durations[] = {
       {&o.lease_ttl, {"--lease-ttl", &config.lease.ttl}},
@@ -133,6 +140,8 @@ void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
   serve->add_option("--listen", o.listen, "host:port of the HTTP API (AGENTRT_LISTEN)");
   serve->add_option("--grpc-listen", o.grpc_listen, "host:port of the gRPC API, or off (AGENTRT_GRPC_LISTEN)");
   serve->add_option("--db", o.db_path, "SQLite database file (AGENTRT_DB)");
+  serve->add_option("--store", o.store, "sqlite (default) or dynamodb (AGENTRT_STORE)");
+  serve->add_option("--dynamodb-table", o.dynamodb_table, "DynamoDB table with --store dynamodb (AGENTRT_DYNAMODB_TABLE)");
   serve->add_option("--worker-id", o.worker_id, "Lease owner name (AGENTRT_WORKER_ID; default serve:HOST:PID)");
   serve->add_option("--lease-ttl", o.lease_ttl, "Lease time to live, e.g. 10s (AGENTRT_LEASE_TTL)");
   serve->add_option("--lease-heartbeat", o.lease_heartbeat, "Lease renewal interval, e.g. 3s (AGENTRT_LEASE_HEARTBEAT)");
@@ -171,7 +180,9 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
     return kExitUsage;
   }
   boost::asio::io_context ctx;
-  auto stores = open_embedded_stores(config.db_path, false);
+  auto stores = config.store.kind == "dynamodb"
+                    ? open_dynamodb_stores(DynamoDbTarget{config.store.table, config.store.region, config.store.endpoint}, env)
+                    : open_embedded_stores(config.db_path, false);
   if (!stores) {
     err << "agentrt serve: " << stores.error().message << '\n';
     return kExitFailure;

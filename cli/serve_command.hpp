@@ -17,6 +17,8 @@ struct ServeCommandOptions {
   std::optional<std::string> listen;
   std::optional<std::string> grpc_listen;  // host:port or off
   std::optional<std::string> db_path;
+  std::optional<std::string> store;           // sqlite or dynamodb
+  std::optional<std::string> dynamodb_table;
   std::optional<std::string> worker_id;
   std::optional<std::string> lease_ttl;
   std::optional<std::string> lease_heartbeat;

@@ -1,5 +1,7 @@
 #include "cli/wiring.hpp"
 
+#include "backends/dynamodb/dynamodb_schema.hpp"
+#include "backends/dynamodb/dynamodb_session_store.hpp"
 #include "backends/http/curl_client.hpp"
 #include "backends/llm/openai_provider.hpp"
 #include "backends/llm/scripted_provider.hpp"
@@ -48,6 +50,36 @@ Result<EmbeddedStores> open_embedded_stores(const std::filesystem::path& path, b
   if (!store) return store.error();
   auto leases = (*store)->lease_store();
   return EmbeddedStores{std::move(store.value()), std::move(leases)};
+}
+
+namespace {
+
+DynamoDbOptions dynamodb_options(const DynamoDbTarget& target) {
+  DynamoDbOptions options;
+  options.table = target.table;
+  options.region = target.region;
+  options.endpoint = target.endpoint;
+  return options;
+}
+
+}  // namespace
+
+Result<EmbeddedStores> open_dynamodb_stores(const DynamoDbTarget& target, const EnvReader& env) {
+  auto store = open_dynamodb_session_store(dynamodb_options(target), env);
+  if (!store) return store.error();
+  auto leases = (*store)->lease_store();
+  return EmbeddedStores{std::move(store.value()), std::move(leases)};
+}
+
+Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReader& env, std::chrono::milliseconds wait_max) {
+  auto options = dynamodb_options(target);
+  options.check_schema = false;
+  auto connection = DynamoDbConnection::open(std::move(options), env);
+  if (!connection) return connection.error();
+  auto& db = **connection;
+  auto created = db.run_blocking<dynamodb::TableCreation>([&db, wait_max] { return dynamodb::create_table(db, wait_max); });
+  if (!created) return created.error();
+  return *created == dynamodb::TableCreation::created;
 }
 
 }  // namespace agentrt::cli

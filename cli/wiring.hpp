@@ -1,7 +1,11 @@
 #pragma once
 // The composition root: the only place that names concrete adapters (STYLE.md rule 2).
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
 #include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -43,5 +47,21 @@ struct EmbeddedStores {
   std::unique_ptr<LeaseStore> leases;
 };
 Result<EmbeddedStores> open_embedded_stores(const std::filesystem::path& path, bool read_only);
+
+// Where a DynamoDB store lives; empty region/endpoint: from the environment (AWS_REGION, ...).
+struct DynamoDbTarget {
+  std::string table = "agentrt";
+  std::string region;
+  std::string endpoint;
+};
+using EnvReader = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The DynamoDB SessionStore and LeaseStore (`leases` destroyed first); checks the table's
+// schema version. Blocks for one request: startup only.
+Result<EmbeddedStores> open_dynamodb_stores(const DynamoDbTarget& target, const EnvReader& env);
+
+// `agentrt admin create-tables`: creates the table and its indexes unless they exist, waits
+// until ACTIVE. Returns true when it created the table, false when it existed already.
+Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReader& env, std::chrono::milliseconds wait_max);
 
 }  // namespace agentrt::cli

@@ -51,6 +51,21 @@ void read_lease(const ObjectReader& top, ServeConfig& config) {
   if (auto beat = r.duration("heartbeat")) config.lease.heartbeat = *beat;
 }
 
+void read_store(const ObjectReader& top, ServeConfig& config) {
+  const auto* store = top.mapping("store", Need::optional, "a mapping with kind (sqlite or dynamodb)");
+  if (store == nullptr) return;
+  ObjectReader r(*store, top.path_of("store"), top.diag(), {"kind", "table", "region", "endpoint"});
+  if (auto kind = r.string("kind", Need::optional, "sqlite or dynamodb")) {
+    if (*kind != "sqlite" && *kind != "dynamodb") {
+      top.diag().error("store.kind", "expected sqlite or dynamodb, got \"" + *kind + "\"");
+    }
+    config.store.kind = *kind;
+  }
+  config.store.table = r.string("table", Need::optional, "a DynamoDB table name").value_or(config.store.table);
+  config.store.region = r.string("region", Need::optional, "an AWS region").value_or(config.store.region);
+  config.store.endpoint = r.string("endpoint", Need::optional, "an http(s) URL").value_or(config.store.endpoint);
+}
+
 void read_dispatch(const ObjectReader& top, ServeConfig& config) {
   const auto* dispatch = top.mapping("dispatch", Need::optional, "a mapping");
   if (dispatch == nullptr) return;
@@ -307,8 +322,8 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   if (!doc) return doc.error();
   Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
-                   {"listen", "db", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs", "llm",
-                    "metrics", "log_level", "admin_token_env", "tracing"});
+                   {"listen", "db", "store", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs",
+                    "llm", "metrics", "log_level", "admin_token_env", "tracing"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
       diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
@@ -319,6 +334,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
     config.db_path = (!db->empty() && db->front() != '/' && !dir.empty()) ? dir + "/" + *db : *db;
   }
   if (auto worker = top.string("worker_id", Need::optional, std::string(kIdExpectation))) config.worker_id = *worker;
+  read_store(top, config);
   read_lease(top, config);
   read_dispatch(top, config);
   if (const auto* shutdown = top.mapping("shutdown", Need::optional, "a mapping with grace")) {
@@ -356,6 +372,13 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
     if (auto parsed = parse_grpc_listen(*v, "AGENTRT_GRPC_LISTEN", config); !parsed) return parsed;
   }
   if (auto v = read("AGENTRT_DB")) config.db_path = *v;
+  if (auto v = read("AGENTRT_STORE")) {
+    if (*v != "sqlite" && *v != "dynamodb") {
+      return Error{Errc::invalid, "AGENTRT_STORE: expected sqlite or dynamodb, got \"" + *v + "\""};
+    }
+    config.store.kind = *v;
+  }
+  if (auto v = read("AGENTRT_DYNAMODB_TABLE")) config.store.table = *v;
   if (auto v = read("AGENTRT_WORKER_ID")) config.worker_id = *v;
   const std::pair<const char*, milliseconds*> durations[] = {{"AGENTRT_LEASE_TTL", &config.lease.ttl},
                                                            {"AGENTRT_LEASE_HEARTBEAT", &config.lease.heartbeat},

@@ -32,8 +32,17 @@ struct LlmOverrides {  // as `agentrt run`'s flags: they win over every definiti
   std::string api_key_env;  // variable with the API key for every definition (else each model's own)
 };
 
+// Where sessions and leases live (`store:` in the file; AGENTRT_STORE, AGENTRT_DYNAMODB_TABLE).
+struct StoreConfig {
+  std::string kind = "sqlite";    // sqlite (the `db` file) or dynamodb
+  std::string table = "agentrt";  // dynamodb: the table made by `agentrt admin create-tables`
+  std::string region;             // dynamodb: empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's
+  std::string endpoint;           // dynamodb: empty: AGENTRT_DYNAMODB_ENDPOINT, AGENTRT_AWS_ENDPOINT, AWS's
+};
+
 struct ServeConfig {
   std::string db_path = ".agentrt/agentrt.db";
+  StoreConfig store;
   std::string listen_host = "127.0.0.1";
   unsigned short listen_port = 8080;  // 0: any free port (printed at start)
   std::string worker_id;              // default "serve:<host>:<pid>" (inspect checks its liveness)
@@ -69,7 +78,8 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
 // AGENTRT_LEASE_HEARTBEAT, AGENTRT_MAX_ACTIVE_SESSIONS, AGENTRT_POLL_INTERVAL,
 // AGENTRT_SHUTDOWN_GRACE, AGENTRT_MAX_BODY_BYTES, AGENTRT_LLM_BASE_URL, AGENTRT_LLM_PROVIDER,
 // AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS,
-// AGENTRT_GRPC_LISTEN, AGENTRT_LOG_LEVEL, AGENTRT_ADMIN_TOKEN_ENV.
+// AGENTRT_GRPC_LISTEN, AGENTRT_LOG_LEVEL, AGENTRT_ADMIN_TOKEN_ENV, AGENTRT_STORE, AGENTRT_DYNAMODB_TABLE,
+// and the tracing variables (serve/tracing_config.hpp).
 Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen
 // address, at least one org (an API nobody can call is a mistake).

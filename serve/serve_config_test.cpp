@@ -570,5 +570,29 @@ TEST(ServeConfigEnv, LogLevelAndAdminTokenVariables) {
   EXPECT_NE(refused.error().message.find("AGENTRT_LOG_LEVEL"), std::string::npos);
 }
 
+TEST_F(ServeConfigFileTest, TheStoreIsSqliteByDefaultOrDynamoDbWithItsTable) {
+  EXPECT_EQ(ServeConfig{}.store.kind, "sqlite");
+  ASSERT_TRUE(load("store: {kind: dynamodb, table: prod-agentrt, region: eu-west-1, endpoint: 'http://127.0.0.1:8000'}\n")
+                  .ok());
+  EXPECT_EQ(config_.store.kind, "dynamodb");
+  EXPECT_EQ(config_.store.table, "prod-agentrt");
+  EXPECT_EQ(config_.store.region, "eu-west-1");
+  EXPECT_EQ(config_.store.endpoint, "http://127.0.0.1:8000");
+  auto bad = load("store: {kind: cassandra}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("store.kind"));
+  EXPECT_THAT(bad.error().message, HasSubstr("sqlite or dynamodb"));
+}
+
+TEST(ServeConfigEnv, StoreVariablesChooseDynamoDbAndItsTable) {
+  ServeConfig config;
+  ASSERT_TRUE(apply_serve_env(env_of({{"AGENTRT_STORE", "dynamodb"}, {"AGENTRT_DYNAMODB_TABLE", "t-1"}}), config).ok());
+  EXPECT_EQ(config.store.kind, "dynamodb");
+  EXPECT_EQ(config.store.table, "t-1");
+  auto bad = apply_serve_env(env_of({{"AGENTRT_STORE", "mysql"}}), config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("AGENTRT_STORE"));
+}
+
 }  // namespace
 }  // namespace agentrt::serve
