@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -154,6 +155,11 @@ class ToolServerTest(unittest.TestCase):
             t.join()
         self.assertGreaterEqual(tools.max_in_flight, 2)
         self.assertEqual(len(tools.effect_keys()), 4)
+        # The server marks a request ended after its answer is written: the client may read the
+        # answer first, so wait (briefly) for the server's side of the last ones.
+        deadline = time.monotonic() + 5
+        while any(r.ended_ms == 0 for r in tools.snapshot()) and time.monotonic() < deadline:
+            time.sleep(0.01)
         log = tools.snapshot()
         self.assertEqual([r.session for r in log[1:4]], ["s1"] * 3)
         self.assertTrue(all(r.ended_ms >= r.arrived_ms for r in log))
