@@ -20,6 +20,7 @@
 //                    [--llm-ms L] [--tool-ms T]
 //                    [--idle-sessions I]   (I more sessions without a message, never run)
 //                    [--tracing on|off]    (every session traced: spans exported as OTLP/JSON)
+//                    [--metrics on|off]    (serve's Prometheus metrics, scraped once a second)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,7 +47,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "backends/http/testing/test_http_server.hpp"
 #include "backends/otel/otlp_exporter.hpp"
@@ -58,6 +62,8 @@
 #include "serve/bench/timed_session_store.hpp"
 #include "serve/bench/percentile.hpp"
 #include "serve/bench/zero_latency_fakes.hpp"
+#include "serve/metrics/metered_lease_store.hpp"
+#include "serve/metrics/serve_metrics.hpp"
 #include "serve/serve_config.hpp"
 #include "serve/worker.hpp"
 
@@ -82,6 +88,7 @@ struct Options {
   int llm_ms = 0;                // each LLM call waits this long (a remote model), outside the overhead
   int tool_ms = 0;               // likewise each tool call
   bool tracing = false;          // every session sampled; spans exported as OTLP/JSON to a local sink
+  bool metrics = false;          // the Prometheus metrics of `agentrt serve` (worker, leases, steps)
 };
 
 Options parse_options(int argc, char** argv) {
@@ -98,6 +105,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--tool-ms") o.tool_ms = std::atoi(value.c_str());
     else if (flag == "--synchronous" && (value == "full" || value == "normal")) o.synchronous_full = value == "full";
     else if (flag == "--tracing" && (value == "on" || value == "off")) o.tracing = value == "on";
+    else if (flag == "--metrics" && (value == "on" || value == "off")) o.metrics = value == "on";
     else throw std::invalid_argument("unknown flag or value: " + std::string(flag) + " " + value);
   }
   // Two steps cannot make a turn: a tool call needs an LLM call after it.
@@ -228,6 +236,19 @@ struct RunResult {
   bool finished = false;           // every turn recorded before the deadline
   serve::WorkerStats worker;
 };
+
+// What Prometheus does to a worker: read the whole exposition once a second.
+asio::awaitable<void> scrape_every_second(const serve::ServeMetrics& metrics, const bool& stop, std::size_t& scrapes) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stop) {
+    timer.expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stop) break;
+    const auto text = metrics.scrape();
+    if (!text.empty()) ++scrapes;
+  }
+}
 
 // Runs the worker until every turn is recorded (or the deadline passes), then drains it.
 RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSessionStore& timed,
@@ -362,9 +383,18 @@ int run(const Options& o) {
   TimedSessionStore timed(**store, static_cast<std::size_t>(o.sessions), [&worker_ref] {
     if (worker_ref != nullptr) worker_ref->stop_claiming();  // drain: the last activations end
   });
+  // Metrics: as `agentrt serve` wires them (lease renewals counted by a wrapper, the worker's
+  // and the runner's counts and histograms), and scraped once a second as Prometheus would.
+  std::unique_ptr<serve::ServeMetrics> metrics;
+  std::unique_ptr<serve::MeteredLeaseStore> metered_leases;
+  if (o.metrics) {
+    metrics = std::make_unique<serve::ServeMetrics>();
+    metered_leases = std::make_unique<serve::MeteredLeaseStore>(*leases, *metrics);
+  }
   serve::WorkerPorts ports;
   ports.store = &timed;
-  ports.leases = leases.get();
+  ports.leases = metered_leases ? static_cast<LeaseStore*>(metered_leases.get()) : leases.get();
+  ports.metrics = metrics.get();
   ports.clock = &clock;
   ports.adapters = [&llm, &tools](AgentDefinition&) -> Result<std::unique_ptr<serve::SessionAdapters>> {
     return std::unique_ptr<serve::SessionAdapters>(std::make_unique<BenchAdapters>(llm, tools));
@@ -392,9 +422,14 @@ int run(const Options& o) {
   serve::Worker worker(ctx.get_executor(), std::move(ports), std::move(options));
   worker_ref = &worker;
 
-  const auto result = run_worker(ctx, worker, timed, [&exporter] {
+  bool worker_ended = false;
+  std::size_t scrapes = 0;
+  if (metrics) asio::co_spawn(ctx, scrape_every_second(*metrics, worker_ended, scrapes), asio::detached);
+  const auto result = run_worker(ctx, worker, timed, [&exporter, &worker_ended] {
+    worker_ended = true;
     if (exporter) exporter->stop();
   });
+  if (metrics) std::cout << "metrics: scraped " << scrapes << " times during the run\n";
   if (exporter) {
     const auto traced = exporter->stats();
     std::cout << "tracing: " << traced.exported << " spans exported, " << traced.dropped << " dropped, "
