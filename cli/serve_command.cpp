@@ -187,12 +187,23 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
     err << "agentrt serve: " << stores.error().message << '\n';
     return kExitFailure;
   }
+  std::unique_ptr<InboxQueue> inbox_queue;
+  if (config.inbox.kind == "sqs") {
+    auto opened = open_sqs_inbox_queue(
+        ctx.get_executor(), SqsInboxTarget{config.inbox.queue_url, config.inbox.region, config.inbox.endpoint}, env);
+    if (!opened) {
+      err << "agentrt serve: " << opened.error().message << '\n';
+      return kExitFailure;
+    }
+    inbox_queue = std::move(opened.value());
+  }
   SystemClock clock;
   RandomIdSource ids;
   InProcessOutputHub hub(ctx.get_executor());
   raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
                           adapters_factory(ctx, config, env), &hub, serve::grpc_api::grpc_surface_factory()};
+  ports.inbox_queue = inbox_queue.get();
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);
 }

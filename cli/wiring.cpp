@@ -1,5 +1,6 @@
 #include "cli/wiring.hpp"
 
+#include "backends/aws/sqs_inbox_open.hpp"
 #include "backends/dynamodb/dynamodb_schema.hpp"
 #include "backends/dynamodb/dynamodb_session_store.hpp"
 #include "backends/http/curl_client.hpp"
@@ -80,6 +81,11 @@ Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReade
   auto created = db.run_blocking<dynamodb::TableCreation>([&db, wait_max] { return dynamodb::create_table(db, wait_max); });
   if (!created) return created.error();
   return *created == dynamodb::TableCreation::created;
+}
+
+Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
+                                                         const SqsInboxTarget& target, const EnvReader& env) {
+  return open_sqs_inbox(executor, SqsInboxOptions{target.queue_url, target.region, target.endpoint}, env);
 }
 
 }  // namespace agentrt::cli

@@ -12,6 +12,7 @@
 
 #include "core/model/definition.hpp"
 #include "core/model/error.hpp"
+#include "core/ports/inbox_queue.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/llm_provider.hpp"
 #include "core/ports/session_store.hpp"
@@ -63,5 +64,14 @@ Result<EmbeddedStores> open_dynamodb_stores(const DynamoDbTarget& target, const 
 // `agentrt admin create-tables`: creates the table and its indexes unless they exist, waits
 // until ACTIVE. Returns true when it created the table, false when it existed already.
 Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReader& env, std::chrono::milliseconds wait_max);
+
+// inbox: {kind: sqs}: the SQS FIFO inbox queue, used on `executor` (serve's io_context).
+struct SqsInboxTarget {
+  std::string queue_url;
+  std::string region;
+  std::string endpoint;
+};
+Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
+                                                         const SqsInboxTarget& target, const EnvReader& env);
 
 }  // namespace agentrt::cli

@@ -181,6 +181,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.lease = config.lease;
   api_context.spans = spans;
   api_context.trace_sampling_ratio = config.tracing.sampling_ratio;
+  api_context.inbox_queue = ports.inbox_queue;
   SessionApi api(std::move(api_context));
   api.add_routes(router);
   StreamContext stream_context;
@@ -238,8 +239,17 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
 
   asio::co_spawn(ctx, shutdown.watch(), asio::detached);
   if (*exporter) asio::co_spawn(ctx, (*exporter)->run(), asio::detached);
+  std::optional<SqsInboxConsumer> inbox_consumer;
+  if (ports.inbox_queue != nullptr) {
+    inbox_consumer.emplace(*ports.inbox_queue, *ports.store,
+                           [&worker](const SessionId& session) { worker.inbox_changed(session); },
+                           config.inbox.consumer);
+    inbox_consumer->start(ctx.get_executor());
+  }
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     if (error) spdlog::error("serve: worker stopped by an exception");
+    // The consumer drains with the worker: a message it had not acked comes back to another.
+    if (inbox_consumer) inbox_consumer->stop();
     shutdown.worker_done();
     socketio.stop();  // Socket.IO clients end with the HTTP streams: they reconnect elsewhere
     // In-flight API requests get kHttpGrace (a second signal cuts it short); then the

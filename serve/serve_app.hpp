@@ -18,6 +18,7 @@
 
 #include "core/ports/clock.hpp"
 #include "core/ports/id_source.hpp"
+#include "core/ports/inbox_queue.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
@@ -35,6 +36,9 @@ struct ServePorts {
   SessionAdaptersFactory adapters;
   OutputHub* hub = nullptr;  // where sessions publish output; GET .../events needs it
   ApiSurfaceFactory grpc;    // the gRPC API (config grpc.listen); unset: none
+  // inbox: {kind: sqs}: the API sends messages here and a SqsInboxConsumer moves them into
+  // the store; it must be usable on `ctx`'s executor. Null: messages go to the store directly.
+  InboxQueue* inbox_queue = nullptr;
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

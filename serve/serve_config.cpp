@@ -66,6 +66,32 @@ void read_store(const ObjectReader& top, ServeConfig& config) {
   config.store.endpoint = r.string("endpoint", Need::optional, "an http(s) URL").value_or(config.store.endpoint);
 }
 
+void read_inbox(const ObjectReader& top, ServeConfig& config) {
+  const auto* inbox = top.mapping("inbox", Need::optional, "a mapping with kind (store or sqs)");
+  if (inbox == nullptr) return;
+  ObjectReader r(*inbox, top.path_of("inbox"), top.diag(),
+                 {"kind", "queue_url", "region", "endpoint", "wait", "visibility"});
+  if (auto kind = r.string("kind", Need::optional, "store or sqs")) {
+    if (*kind != "store" && *kind != "sqs") top.diag().error("inbox.kind", "expected store or sqs, got \"" + *kind + "\"");
+    config.inbox.kind = *kind;
+  }
+  auto& in = config.inbox;
+  in.queue_url = r.string("queue_url", Need::optional, "an SQS FIFO queue URL").value_or(in.queue_url);
+  in.region = r.string("region", Need::optional, "an AWS region").value_or(in.region);
+  in.endpoint = r.string("endpoint", Need::optional, "an http(s) URL").value_or(in.endpoint);
+  if (auto wait = r.duration("wait")) {
+    if (*wait > std::chrono::seconds{20}) top.diag().error("inbox.wait", "SQS long polling waits at most 20s");
+    in.consumer.wait = std::chrono::duration_cast<std::chrono::seconds>(*wait);
+  }
+  if (auto visibility = r.duration("visibility")) {
+    if (*visibility < std::chrono::seconds{1} || *visibility > std::chrono::hours{12}) {
+      top.diag().error("inbox.visibility", "expected 1s to 12h");
+    }
+    in.consumer.visibility = std::chrono::duration_cast<std::chrono::seconds>(*visibility);
+  }
+  if (in.kind == "sqs" && in.queue_url.empty()) top.diag().error("inbox.queue_url", "required with kind sqs");
+}
+
 void read_dispatch(const ObjectReader& top, ServeConfig& config) {
   const auto* dispatch = top.mapping("dispatch", Need::optional, "a mapping");
   if (dispatch == nullptr) return;
@@ -322,7 +348,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   if (!doc) return doc.error();
   Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
-                   {"listen", "db", "store", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs",
+                   {"listen", "db", "store", "inbox", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs",
                     "llm", "metrics", "log_level", "admin_token_env", "tracing"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
@@ -335,6 +361,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   }
   if (auto worker = top.string("worker_id", Need::optional, std::string(kIdExpectation))) config.worker_id = *worker;
   read_store(top, config);
+  read_inbox(top, config);
   read_lease(top, config);
   read_dispatch(top, config);
   if (const auto* shutdown = top.mapping("shutdown", Need::optional, "a mapping with grace")) {
@@ -379,6 +406,11 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
     config.store.kind = *v;
   }
   if (auto v = read("AGENTRT_DYNAMODB_TABLE")) config.store.table = *v;
+  if (auto v = read("AGENTRT_INBOX")) {
+    if (*v != "store" && *v != "sqs") return Error{Errc::invalid, "AGENTRT_INBOX: expected store or sqs, got \"" + *v + "\""};
+    config.inbox.kind = *v;
+  }
+  if (auto v = read("AGENTRT_SQS_QUEUE_URL")) config.inbox.queue_url = *v;
   if (auto v = read("AGENTRT_WORKER_ID")) config.worker_id = *v;
   const std::pair<const char*, milliseconds*> durations[] = {{"AGENTRT_LEASE_TTL", &config.lease.ttl},
                                                            {"AGENTRT_LEASE_HEARTBEAT", &config.lease.heartbeat},
@@ -436,6 +468,9 @@ Result<void> check_serve_config(const ServeConfig& config) {
     return Error{Errc::invalid, where + ": lease.heartbeat (" + std::to_string(config.lease.heartbeat.count()) +
                                     " ms) must be at most half of lease.ttl (" + std::to_string(config.lease.ttl.count()) +
                                     " ms), so one missed renewal does not lose the lease"};
+  }
+  if (config.inbox.kind == "sqs" && config.inbox.queue_url.empty()) {
+    return Error{Errc::invalid, where + ": inbox kind sqs needs a queue_url (AGENTRT_SQS_QUEUE_URL)"};
   }
   if (!config.worker_id.empty() && !valid_id(config.worker_id) && config.worker_id.find(':') == std::string::npos) {
     return Error{Errc::invalid, where + ": worker_id must be " + std::string(kIdExpectation)};

@@ -15,6 +15,7 @@
 
 #include "core/model/error.hpp"
 #include "core/runtime/held_lease.hpp"
+#include "serve/sqs_inbox_consumer.hpp"
 #include "serve/tracing_config.hpp"
 
 namespace agentrt::serve {
@@ -40,9 +41,21 @@ struct StoreConfig {
   std::string endpoint;           // dynamodb: empty: AGENTRT_DYNAMODB_ENDPOINT, AGENTRT_AWS_ENDPOINT, AWS's
 };
 
+// Where API messages go first (`inbox:` in the file; AGENTRT_INBOX, AGENTRT_SQS_QUEUE_URL).
+// kind store: straight into the store's inbox; sqs: an SQS FIFO queue, moved into the store
+// by each worker's SqsInboxConsumer (backends/aws/README.md "SQS inbox").
+struct InboxConfig {
+  std::string kind = "store";  // store or sqs
+  std::string queue_url;       // sqs: the FIFO queue (".fifo")
+  std::string region;          // sqs: empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's
+  std::string endpoint;        // sqs: empty: AGENTRT_SQS_ENDPOINT, AGENTRT_AWS_ENDPOINT, AWS's
+  SqsInboxConsumerOptions consumer{};  // wait (long polling), visibility
+};
+
 struct ServeConfig {
   std::string db_path = ".agentrt/agentrt.db";
   StoreConfig store;
+  InboxConfig inbox;
   std::string listen_host = "127.0.0.1";
   unsigned short listen_port = 8080;  // 0: any free port (printed at start)
   std::string worker_id;              // default "serve:<host>:<pid>" (inspect checks its liveness)

@@ -594,5 +594,39 @@ TEST(ServeConfigEnv, StoreVariablesChooseDynamoDbAndItsTable) {
   EXPECT_THAT(bad.error().message, HasSubstr("AGENTRT_STORE"));
 }
 
+TEST_F(ServeConfigFileTest, TheInboxIsTheStoreByDefaultOrAnSqsQueue) {
+  EXPECT_EQ(ServeConfig{}.inbox.kind, "store");
+  auto no_url = load("inbox: {kind: sqs}\n");
+  ASSERT_FALSE(no_url.ok());
+  EXPECT_THAT(no_url.error().message, HasSubstr("inbox.queue_url"));
+  ASSERT_TRUE(load("inbox: {kind: sqs, queue_url: 'http://127.0.0.1:9324/000000000000/in.fifo', region: eu-west-1, "
+                   "endpoint: 'http://127.0.0.1:9324', wait: 5s, visibility: 2m}\n")
+                  .ok());
+  EXPECT_EQ(config_.inbox.kind, "sqs");
+  EXPECT_EQ(config_.inbox.queue_url, "http://127.0.0.1:9324/000000000000/in.fifo");
+  EXPECT_EQ(config_.inbox.region, "eu-west-1");
+  EXPECT_EQ(config_.inbox.endpoint, "http://127.0.0.1:9324");
+  EXPECT_EQ(config_.inbox.consumer.wait, std::chrono::seconds{5});
+  EXPECT_EQ(config_.inbox.consumer.visibility, std::chrono::seconds{120});
+  auto long_wait = load("inbox: {kind: sqs, queue_url: q.fifo, wait: 30s}\n");
+  ASSERT_FALSE(long_wait.ok());
+  EXPECT_THAT(long_wait.error().message, HasSubstr("20s"));
+  auto bad = load("inbox: {kind: kafka}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("store or sqs"));
+}
+
+TEST(ServeConfigEnv, InboxVariablesChooseSqsAndItsQueue) {
+  ServeConfig config;
+  ASSERT_TRUE(apply_serve_env(env_of({{"AGENTRT_INBOX", "sqs"}, {"AGENTRT_SQS_QUEUE_URL", "u.fifo"}}), config).ok());
+  EXPECT_EQ(config.inbox.kind, "sqs");
+  EXPECT_EQ(config.inbox.queue_url, "u.fifo");
+  config.inbox.queue_url.clear();
+  const auto refused = check_serve_config(config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("queue_url"));
+  EXPECT_FALSE(apply_serve_env(env_of({{"AGENTRT_INBOX", "redis"}}), config).ok());
+}
+
 }  // namespace
 }  // namespace agentrt::serve

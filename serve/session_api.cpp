@@ -94,14 +94,35 @@ void SessionApi::add_routes(Router& router) {
              [this](const ServerRequest& r, const PathParams& p) { return cancel(r, p.at("id")); });
 }
 
+namespace {
+
+// The inbox queue's answers: a missing queue is our configuration, not the client's session.
+ServerResponse queue_error(const Error& error, const std::string& what) {
+  if (error.code == Errc::invalid) {
+    spdlog::warn("api: {}: {}", what, error.to_string());
+    return json_error(400, "invalid_request", "the message cannot be queued: ids of 1 to 128 printable ASCII "
+                                              "characters without spaces, and at most 256 KiB");
+  }
+  if (error.code == Errc::not_found) return store_error(Error{Errc::fatal, error.message}, what);
+  return store_error(error, what);
+}
+
+}  // namespace
+
 asio::awaitable<ServerResponse> SessionApi::enqueue(const SessionRecord& record, InboxMessage message,
-                                                    std::string_view kind, std::string client_id, int status) {
+                                                    std::string_view kind, std::string client_id, int status,
+                                                    std::string traceparent) {
   if (is_terminal(record.status)) {
     co_return json_error(409, "session_finished", "session " + record.id.str() + " is " +
                                                       std::string(session_status_name(record.status)) +
                                                       "; it takes no more input");
   }
   const std::string id = std::move(client_id);
+  if (c_.inbox_queue != nullptr) {
+    auto sent = co_await c_.inbox_queue->send(record.id, std::move(message), std::move(traceparent));
+    if (!sent) co_return queue_error(sent.error(), "send to the inbox queue of session " + record.id.str());
+    co_return json_response(status, {{"session", record.id.str()}, {std::string(kind) + "_id", id}, {"accepted", true}});
+  }
   auto queued = co_await c_.store->enqueue(record.id, std::move(message));
   if (!queued) co_return store_error(queued.error(), "enqueue to session " + record.id.str());
   if (!*queued) {
@@ -229,8 +250,9 @@ asio::awaitable<ServerResponse> SessionApi::message(const ServerRequest& request
   if (is_answer(record)) co_return std::get<ServerResponse>(std::move(record));
   InboxMessage m{MessageId{std::get<std::string>(message_id)}, *std::get<std::optional<std::string>>(text),
                  c_.clock->wall_ms()};
+  std::string traceparent(request.header("traceparent").value_or(""));
   co_return co_await enqueue(std::get<SessionRecord>(record), std::move(m), "message",
-                             std::get<std::string>(message_id), 202);
+                             std::get<std::string>(message_id), 202, std::move(traceparent));
 }
 
 // A signal is an external event delivered into the conversation in order with messages:

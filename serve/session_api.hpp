@@ -28,6 +28,7 @@
 #include "core/ports/lease_store.hpp"
 #include "core/ports/session_store.hpp"
 #include "core/ports/span_sink.hpp"
+#include "core/ports/inbox_queue.hpp"
 #include "core/runtime/held_lease.hpp"
 #include "serve/org_tokens.hpp"
 #include "serve/session_trace_start.hpp"
@@ -47,6 +48,9 @@ struct ApiContext {
   std::chrono::milliseconds update_wait{10'000};                 // how long an update waits to be recorded
   SpanSink* spans = nullptr;          // where a new session's root span goes; null: tracing off
   double trace_sampling_ratio = 0.0;  // share of new traces sampled (parent-based otherwise)
+  // Set (inbox: {kind: sqs}): messages and signals go to this queue, and the worker's
+  // SqsInboxConsumer moves them into the store; null: straight into the store's inbox.
+  InboxQueue* inbox_queue = nullptr;
 };
 
 class SessionApi {
@@ -66,8 +70,10 @@ class SessionApi {
 
   // Enqueues one inbox entry; 409 duplicate_<kind> when the id was seen before. `client_id` is
   // the id as the client gave it (a signal's inbox id has a prefix the client never sees).
+  // With an inbox queue the entry is sent there instead (accepted once the queue has it; a
+  // repeat is deduplicated by the queue and then by the store, so it is accepted too).
   boost::asio::awaitable<ServerResponse> enqueue(const SessionRecord& record, InboxMessage message, std::string_view kind,
-                                                 std::string client_id, int status);
+                                                 std::string client_id, int status, std::string traceparent = {});
 
   ApiContext c_;
   SessionTraceStart trace_start_;

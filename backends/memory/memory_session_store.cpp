@@ -101,6 +101,10 @@ asio::awaitable<Result<std::optional<Checkpoint>>> MemorySessionStore::load_chec
 asio::awaitable<Result<bool>> MemorySessionStore::enqueue(SessionId id, InboxMessage message) {
   co_await yield_to_caller();
   std::scoped_lock lock(mutex_);
+  if (enqueues_to_fail_ > 0) {
+    --enqueues_to_fail_;
+    co_return enqueue_failure_.with_context("enqueue session=" + id.str());
+  }
   co_return sessions_.enqueue(id, std::move(message));
 }
 
@@ -115,6 +119,12 @@ void MemorySessionStore::fail_next_appends(std::size_t count, Error error) {
   std::scoped_lock lock(mutex_);
   appends_to_fail_ = count;
   append_failure_ = std::move(error);
+}
+
+void MemorySessionStore::fail_next_enqueues(std::size_t count, Error error) {
+  std::scoped_lock lock(mutex_);
+  enqueues_to_fail_ = count;
+  enqueue_failure_ = std::move(error);
 }
 
 std::size_t MemorySessionStore::append_count() const {

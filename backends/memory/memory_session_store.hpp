@@ -43,6 +43,8 @@ class MemorySessionStore final : public SessionStore {
   // Fault hook: the next `count` append() calls return `error` and write nothing (any
   // session). A later call replaces the remaining count and the error.
   void fail_next_appends(std::size_t count, Error error);
+  // Fault hook: the next `count` enqueue() calls return `error` and write nothing.
+  void fail_next_enqueues(std::size_t count, Error error);
   // Number of append() calls completed so far, failed ones included.
   [[nodiscard]] std::size_t append_count() const;
 
@@ -53,6 +55,8 @@ class MemorySessionStore final : public SessionStore {
   memory::MemorySessions sessions_;  // guarded by mutex_
   std::size_t appends_to_fail_ = 0;  // guarded by mutex_
   Error append_failure_;             // guarded by mutex_
+  std::size_t enqueues_to_fail_ = 0;  // guarded by mutex_
+  Error enqueue_failure_;             // guarded by mutex_
   std::size_t append_count_ = 0;     // guarded by mutex_
 };
 

@@ -15,6 +15,7 @@
 #include "backends/aws/aws_json_client.hpp"
 #include "backends/http/testing/run_coroutine.hpp"
 #include "backends/http/testing/test_http_server.hpp"
+#include "tests/aws/unique_name.hpp"
 
 namespace agentrt {
 namespace {
@@ -30,12 +31,7 @@ std::string required_env(const char* name) {
   return value != nullptr ? value : "";
 }
 
-// A fresh name per test, so tests never see each other's tables or queues.
-std::string unique_name(const std::string& prefix) {
-  static std::atomic<int> counter{0};
-  return prefix + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1'000'000'000) +
-         "-" + std::to_string(counter++);
-}
+using testing::unique_name;
 
 class AwsIntegration : public ::testing::Test {
  protected:
