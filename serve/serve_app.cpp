@@ -16,7 +16,7 @@
 #include "backends/http_server/health_routes.hpp"
 #include "backends/http_server/http_server.hpp"
 #include "backends/http_server/router.hpp"
-#include "backends/otel/otlp_exporter.hpp"
+#include "backends/otel/otlp_export_thread.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "serve/admin_api.hpp"
 #include "serve/json_log_formatter.hpp"
@@ -112,10 +112,10 @@ asio::awaitable<void> stop_api_servers(HttpServer& http, ApiSurface* grpc) {
   if (grpc != nullptr) co_await grpc->stopped();
 }
 
-// The OTLP exporter when tracing.endpoint is set; null when tracing is off.
-Result<std::unique_ptr<OtlpExporter>> make_span_exporter(const TracingConfig& tracing, const EnvLookup& env,
-                                                         const std::string& worker_id, asio::io_context& ctx) {
-  if (tracing.endpoint.empty()) return std::unique_ptr<OtlpExporter>{};
+// The OTLP exporter, on its own thread, when tracing.endpoint is set; null when tracing is off.
+Result<std::unique_ptr<OtlpExportThread>> make_span_exporter(const TracingConfig& tracing, const EnvLookup& env,
+                                                             const std::string& worker_id) {
+  if (tracing.endpoint.empty()) return std::unique_ptr<OtlpExportThread>{};
   auto headers = tracing_headers(tracing, env);
   if (!headers) return headers.error();
   OtlpExporterOptions options;
@@ -123,7 +123,7 @@ Result<std::unique_ptr<OtlpExporter>> make_span_exporter(const TracingConfig& tr
   options.headers = std::move(headers.value());
   options.resource = OtlpResource{tracing.service_name, kAgentrtVersion, worker_id};
   spdlog::info("serve: tracing to {} (sampling ratio {})", redact_url(tracing.endpoint), tracing.sampling_ratio);
-  return std::make_unique<OtlpExporter>(ctx.get_executor(), std::move(options));
+  return std::make_unique<OtlpExportThread>(std::move(options));
 }
 
 }  // namespace
@@ -152,12 +152,12 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   const std::string worker_id = config.worker_id.empty() ? process_lease_owner("serve") : config.worker_id;
   if (ports.json_logs) spdlog::default_logger()->set_formatter(std::make_unique<JsonLogFormatter>(worker_id));
   if (!config.log_level.empty()) spdlog::set_level(spdlog::level::from_str(config.log_level));
-  auto exporter = make_span_exporter(config.tracing, env, worker_id, ctx);
+  auto exporter = make_span_exporter(config.tracing, env, worker_id);
   if (!exporter) {
     err << "agentrt serve: " << exporter.error().message << '\n';
     return kExitUsage;
   }
-  SpanSink* spans = exporter->get();
+  SpanSink* spans = *exporter ? &(*exporter)->sink() : nullptr;
 
   // One registry for the process, owned here and passed down (no global registry).
   ServeMetrics metrics(MetricsOptions{config.metrics_org_labels});
@@ -238,7 +238,6 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   spdlog::info("serve: worker {} listening on {}:{}, db {}", worker_id, config.listen_host, server.port(), config.db_path);
 
   asio::co_spawn(ctx, shutdown.watch(), asio::detached);
-  if (*exporter) asio::co_spawn(ctx, (*exporter)->run(), asio::detached);
   std::optional<SqsInboxConsumer> inbox_consumer;
   if (ports.inbox_queue != nullptr) {
     inbox_consumer.emplace(*ports.inbox_queue, *ports.store,
@@ -256,7 +255,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     // signal wait ends too and ctx.run() returns.
     asio::co_spawn(ctx, stop_api_servers(server, grpc.get()), [&](std::exception_ptr) {
       shutdown.done();
-      if (*exporter) (*exporter)->stop();  // sends what is queued, then lets ctx.run() end
+      if (*exporter) (*exporter)->stop();  // sends what is queued; its destructor waits for that
     });
   });
   ctx.run();
@@ -271,6 +270,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
              .dump()
       << std::endl;
   if (*exporter) {
+    (*exporter)->join();
     const auto traced = (*exporter)->stats();
     spdlog::info("serve: tracing: {} spans exported, {} dropped (queue full), {} failed", traced.exported, traced.dropped,
                  traced.failed);

@@ -1,5 +1,8 @@
 #include "backends/otel/otlp_exporter.hpp"
 
+#include <limits>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <future>
@@ -12,6 +15,7 @@
 
 #include "backends/http/testing/run_coroutine.hpp"
 #include "backends/http/testing/test_http_server.hpp"
+#include "backends/otel/otlp_export_thread.hpp"
 
 namespace agentrt {
 namespace {
@@ -74,6 +78,27 @@ TEST(OtlpJson, EncodesTheOtlpJsonMapping) {
   EXPECT_EQ(spans[1].at("status").at("code"), 2);
   EXPECT_EQ(spans[1].at("status").at("message"), "bad \xef\xbf\xbd byte");
   EXPECT_EQ(spans[1].at("links").at(0).at("spanId"), "1111111111111111");
+}
+
+TEST(OtlpJson, AnEmptyBatchAndOddValuesStillMakeValidJson) {
+  const auto empty = json::parse(encode_otlp_traces({}, {}));
+  EXPECT_TRUE(empty.at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").empty());
+  EXPECT_FALSE(empty.at("resourceSpans").at(0).at("scopeSpans").at(0).at("scope").contains("version"));
+
+  Span odd = span_named("quote \" backslash \\ newline \n nul", 1);
+  odd.name += std::string(1, '\0');
+  odd.attributes = {{"nan", std::numeric_limits<double>::quiet_NaN()},
+                    {"big", std::int64_t{-9'223'372'036'854'775'807 - 1}},
+                    {"tiny", 1e-300},
+                    {"no", false}};
+  const auto j = json::parse(encode_otlp_traces({}, {odd}));
+  const auto& span = j.at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").at(0);
+  EXPECT_EQ(span.at("name"), odd.name);
+  EXPECT_TRUE(span.at("attributes").at(0).at("value").at("doubleValue").is_null());
+  EXPECT_EQ(span.at("attributes").at(1).at("value").at("intValue"), "-9223372036854775808");
+  EXPECT_EQ(span.at("attributes").at(2).at("value").at("doubleValue"), 1e-300);
+  EXPECT_EQ(span.at("attributes").at(3).at("value").at("boolValue"), false);
+  EXPECT_FALSE(span.contains("links"));
 }
 
 class OtlpExporterTest : public ::testing::Test {
@@ -183,6 +208,33 @@ TEST_F(OtlpExporterTest, AFullBatchIsSentBeforeTheIntervalEnds) {
   EXPECT_EQ(exporter.stats().exported, 4u);
   exporter.stop();
   testing::wait_for_future(ioc_, done);
+}
+
+TEST(OtlpExportThread, ExportsFromItsOwnThreadAndJoinSendsWhatIsQueued) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::json(200, "{}"); });
+  OtlpExporterOptions o;
+  o.endpoint = server.url("/v1/traces");
+  o.interval = std::chrono::milliseconds(60'000);  // only join() sends
+  OtlpExportThread exporter(std::move(o));
+  // Spans come from other threads (serve's event loop); the queue takes them from any.
+  std::thread producer([&exporter] {
+    for (int i = 0; i < 7; ++i) exporter.sink().export_span(span_named("span", i + 1));
+  });
+  producer.join();
+  exporter.join();
+  EXPECT_EQ(exporter.stats().exported, 7u);
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(json::parse(server.requests()[0].body).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").size(),
+            7u);
+  exporter.join();  // a second join (and the destructor's) is harmless
+}
+
+TEST(OtlpExportThread, EndsPromptlyWithNothingToSend) {
+  OtlpExporterOptions o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(TestHttpServer::unused_port()) + "/v1/traces";
+  const auto started = std::chrono::steady_clock::now();
+  { OtlpExportThread exporter(std::move(o)); }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
 }
 
 }  // namespace

@@ -1,72 +1,142 @@
 #include "backends/otel/otlp_json.hpp"
 
-#include <nlohmann/json.hpp>
+#include <charconv>
+#include <cmath>
+#include <string_view>
+
+#include "core/model/json_string.hpp"
+
+// The JSON text is written straight into one buffer: building a nlohmann tree per span and
+// destroying it again cost more CPU than everything else tracing does (docs/tracing.md).
+// otlp_exporter_test parses what this writes and checks every field.
 
 namespace agentrt {
 namespace {
 
-using nlohmann::json;
-
 // OTLP's enums: SpanKind 1 internal, 2 server, 3 client; StatusCode 0 unset, 1 ok, 2 error.
-int kind_number(SpanKind kind) {
+char kind_number(SpanKind kind) {
   switch (kind) {
     case SpanKind::server:
-      return 2;
+      return '2';
     case SpanKind::client:
-      return 3;
+      return '3';
     case SpanKind::internal:
       break;
   }
-  return 1;
+  return '1';
 }
 
-int status_number(SpanStatus status) {
+char status_number(SpanStatus status) {
   switch (status) {
     case SpanStatus::ok:
-      return 1;
+      return '1';
     case SpanStatus::error:
-      return 2;
+      return '2';
     case SpanStatus::unset:
       break;
   }
-  return 0;
+  return '0';
 }
 
-json any_value(const SpanAttributeValue& value) {
+template <typename Number>
+void append_number(std::string& out, Number value) {
+  char digits[32];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+// The protobuf JSON mapping writes 64-bit integers as strings.
+void append_int64_string(std::string& out, std::int64_t value) {
+  out += '"';
+  append_number(out, value);
+  out += '"';
+}
+
+void append_any_value(std::string& out, const SpanAttributeValue& value) {
   struct Visitor {
-    json operator()(const std::string& v) const { return {{"stringValue", v}}; }
-    json operator()(std::int64_t v) const { return {{"intValue", std::to_string(v)}}; }
-    json operator()(double v) const { return {{"doubleValue", v}}; }
-    json operator()(bool v) const { return {{"boolValue", v}}; }
+    std::string& out;
+    void operator()(const std::string& v) const {
+      out += "{\"stringValue\":";
+      append_json_string(out, v);
+      out += '}';
+    }
+    void operator()(std::int64_t v) const {
+      out += "{\"intValue\":";
+      append_int64_string(out, v);
+      out += '}';
+    }
+    void operator()(double v) const {
+      out += "{\"doubleValue\":";
+      if (std::isfinite(v)) {
+        append_number(out, v);
+      } else {
+        out += "null";  // JSON has no NaN or infinity
+      }
+      out += '}';
+    }
+    void operator()(bool v) const { out += v ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; }
   };
-  return std::visit(Visitor{}, value);
+  std::visit(Visitor{out}, value);
 }
 
-json key_values(const SpanAttributes& attributes) {
-  json list = json::array();
-  for (const auto& [key, value] : attributes) list.push_back({{"key", key}, {"value", any_value(value)}});
-  return list;
-}
-
-json span_json(const Span& span) {
-  json j{{"traceId", span.trace_id},
-         {"spanId", span.span_id},
-         {"name", span.name},
-         {"kind", kind_number(span.kind)},
-         {"startTimeUnixNano", std::to_string(span.start_ns)},
-         {"endTimeUnixNano", std::to_string(span.end_ns)},
-         {"attributes", key_values(span.attributes)}};
-  if (!span.parent_span_id.empty()) j["parentSpanId"] = span.parent_span_id;
-  json status{{"code", status_number(span.status)}};
-  if (!span.status_message.empty()) status["message"] = span.status_message;
-  j["status"] = std::move(status);
-  if (!span.links.empty()) {
-    json links = json::array();
-    for (const auto& link : span.links) links.push_back({{"traceId", link.trace_id}, {"spanId", link.span_id}});
-    j["links"] = std::move(links);
+void append_key_values(std::string& out, const SpanAttributes& attributes) {
+  out += '[';
+  bool first = true;
+  for (const auto& [key, value] : attributes) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"key\":";
+    append_json_string(out, key.str());
+    out += ",\"value\":";
+    append_any_value(out, value);
+    out += '}';
   }
-  return j;
+  out += ']';
 }
+
+void append_field(std::string& out, std::string_view name, std::string_view text) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  append_json_string(out, text);
+}
+
+void append_span(std::string& out, const Span& span) {
+  out += "{\"traceId\":";
+  append_json_string(out, span.trace_id);
+  append_field(out, "spanId", span.span_id);
+  if (!span.parent_span_id.empty()) append_field(out, "parentSpanId", span.parent_span_id);
+  append_field(out, "name", span.name);
+  out += ",\"kind\":";
+  out += kind_number(span.kind);
+  out += ",\"startTimeUnixNano\":";
+  append_int64_string(out, span.start_ns);
+  out += ",\"endTimeUnixNano\":";
+  append_int64_string(out, span.end_ns);
+  out += ",\"attributes\":";
+  append_key_values(out, span.attributes);
+  out += ",\"status\":{\"code\":";
+  out += status_number(span.status);
+  if (!span.status_message.empty()) append_field(out, "message", span.status_message);
+  out += '}';
+  if (!span.links.empty()) {
+    out += ",\"links\":[";
+    bool first = true;
+    for (const auto& link : span.links) {
+      if (!first) out += ',';
+      first = false;
+      out += "{\"traceId\":";
+      append_json_string(out, link.trace_id);
+      append_field(out, "spanId", link.span_id);
+      out += '}';
+    }
+    out += ']';
+  }
+  out += '}';
+}
+
+// What a span of the runtime's usual shape takes, so one reserve() fits a whole batch.
+constexpr std::size_t kBytesPerSpanGuess = 640;
 
 }  // namespace
 
@@ -76,16 +146,21 @@ std::string encode_otlp_traces(const OtlpResource& resource, const std::vector<S
   if (!resource.service_instance_id.empty()) {
     resource_attributes.emplace_back("service.instance.id", resource.service_instance_id);
   }
-  json span_list = json::array();
-  for (const auto& span : spans) span_list.push_back(span_json(span));
-  json scope{{"name", "agentrt"}};
-  if (!resource.service_version.empty()) scope["version"] = resource.service_version;
-  const json request{
-      {"resourceSpans",
-       json::array({{{"resource", {{"attributes", key_values(resource_attributes)}}},
-                     {"scopeSpans", json::array({{{"scope", std::move(scope)}, {"spans", std::move(span_list)}}})}}})}};
-  // Replace invalid UTF-8 (a tool's error text may hold any bytes) instead of throwing.
-  return request.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(256 + spans.size() * kBytesPerSpanGuess);
+  out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":";
+  append_key_values(out, resource_attributes);
+  out += "},\"scopeSpans\":[{\"scope\":{\"name\":\"agentrt\"";
+  if (!resource.service_version.empty()) append_field(out, "version", resource.service_version);
+  out += "},\"spans\":[";
+  bool first = true;
+  for (const auto& span : spans) {
+    if (!first) out += ',';
+    first = false;
+    append_span(out, span);
+  }
+  out += "]}]}]}";
+  return out;
 }
 
 }  // namespace agentrt

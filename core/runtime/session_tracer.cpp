@@ -8,6 +8,8 @@ namespace agentrt {
 namespace {
 
 constexpr std::int64_t kNsPerMs = 1'000'000;
+// Room for the attributes of the largest span (a chat span), so building one never regrows.
+constexpr std::size_t kAttributesMax = 10;
 
 bool in_turn(SessionStatus status) {
   return status == SessionStatus::running || status == SessionStatus::waiting_for_input ||
@@ -99,7 +101,9 @@ Span SessionTracer::child_of_turn(std::string span_id, std::string name, std::in
   span.kind = SpanKind::client;
   span.start_ns = start_ns;
   span.end_ns = now_ns();
-  span.attributes = {{"agentrt.session", session_.str()}, {"agentrt.worker", activation_.worker}};
+  span.attributes.reserve(kAttributesMax);
+  span.attributes.emplace_back("agentrt.session", session_.str());
+  span.attributes.emplace_back("agentrt.worker", activation_.worker);
   if (turn_) span.attributes.emplace_back("agentrt.turn", turn_->number);
   return span;
 }

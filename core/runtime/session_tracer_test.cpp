@@ -35,7 +35,9 @@ class RecordingSink final : public SpanSink {
 };
 
 std::map<std::string, SpanAttributeValue> attributes_of(const Span& span) {
-  return {span.attributes.begin(), span.attributes.end()};
+  std::map<std::string, SpanAttributeValue> by_key;
+  for (const auto& [key, value] : span.attributes) by_key.emplace(key.str(), value);
+  return by_key;
 }
 
 class SessionTracerTest : public ::testing::Test {

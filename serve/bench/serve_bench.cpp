@@ -53,7 +53,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "backends/http/testing/test_http_server.hpp"
-#include "backends/otel/otlp_exporter.hpp"
+#include "backends/otel/otlp_export_thread.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "core/model/scratch_dir.hpp"
@@ -405,19 +405,19 @@ int run(const Options& o) {
   options.lease = serve_defaults.lease;
   options.poll_interval = serve_defaults.poll_interval;
   options.max_active = static_cast<std::size_t>(o.max_active);
-  // Tracing: spans go through the real exporter (batching, OTLP/JSON encoding, HTTP) to an
-  // HTTP sink on its own thread that answers 200, as a collector on the same host would.
+  // Tracing: spans go through the real exporter (batching, OTLP/JSON encoding, HTTP; on its
+  // own thread, as in serve) to an HTTP sink on another thread that answers 200, as a
+  // collector on the same host would.
   std::unique_ptr<testing::TestHttpServer> sink;
-  std::unique_ptr<OtlpExporter> exporter;
+  std::unique_ptr<OtlpExportThread> exporter;
   if (o.tracing) {
     sink = std::make_unique<testing::TestHttpServer>(
         [](const testing::RecordedRequest&, std::size_t) { return testing::TestReply::json(200, "{}"); });
     OtlpExporterOptions exporter_options;
     exporter_options.endpoint = sink->url("/v1/traces");
     exporter_options.resource.service_instance_id = "serve-bench";
-    exporter = std::make_unique<OtlpExporter>(ctx.get_executor(), std::move(exporter_options));
-    ports.spans = exporter.get();
-    asio::co_spawn(ctx, exporter->run(), asio::detached);
+    exporter = std::make_unique<OtlpExportThread>(std::move(exporter_options));
+    ports.spans = &exporter->sink();
   }
   serve::Worker worker(ctx.get_executor(), std::move(ports), std::move(options));
   worker_ref = &worker;
@@ -431,6 +431,7 @@ int run(const Options& o) {
   });
   if (metrics) std::cout << "metrics: scraped " << scrapes << " times during the run\n";
   if (exporter) {
+    exporter->join();
     const auto traced = exporter->stats();
     std::cout << "tracing: " << traced.exported << " spans exported, " << traced.dropped << " dropped, "
               << traced.failed << " failed\n";
