@@ -162,23 +162,30 @@ void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
                     "Share of new sessions traced, 0 to 1 (AGENTRT_TRACING_SAMPLING_RATIO; default 1)");
 }
 
-int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream& err) {
-  const auto env = serve::process_env();
+namespace {
+
+// The configuration from the file, then the variables, then the flags: at start, and again
+// for every reload (so a flag or a variable keeps winning over the file).
+Result<serve::ServeConfig> build_config(const ServeCommandOptions& o, const serve::EnvLookup& env) {
   serve::ServeConfig config;
   if (!o.config_path.empty()) {
-    if (auto loaded = serve::load_serve_config_file(o.config_path, config); !loaded) {
-      err << "agentrt serve: " << loaded.error().message << '\n';
-      return kExitUsage;
-    }
+    if (auto loaded = serve::load_serve_config_file(o.config_path, config); !loaded) return loaded.error();
   }
-  if (auto applied = serve::apply_serve_env(env, config); !applied) {
-    err << "agentrt serve: " << applied.error().message << '\n';
+  if (auto applied = serve::apply_serve_env(env, config); !applied) return applied.error();
+  if (auto applied = apply_flags(o, config); !applied) return applied.error();
+  return config;
+}
+
+}  // namespace
+
+int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream& err) {
+  const auto env = serve::process_env();
+  auto built = build_config(o, env);
+  if (!built) {
+    err << "agentrt serve: " << built.error().message << '\n';
     return kExitUsage;
   }
-  if (auto applied = apply_flags(o, config); !applied) {
-    err << "agentrt serve: " << applied.error().message << '\n';
-    return kExitUsage;
-  }
+  const serve::ServeConfig config = std::move(built.value());
   boost::asio::io_context ctx;
   auto stores = config.store.kind == "dynamodb"
                     ? open_dynamodb_stores(DynamoDbTarget{config.store.table, config.store.region, config.store.endpoint}, env)
@@ -205,6 +212,7 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
                           adapters_factory(ctx, config, env), &hub, serve::grpc_api::grpc_surface_factory()};
   ports.inbox_queue = inbox_queue.get();
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format
+  ports.reload_config = [&o, &env] { return build_config(o, env); };
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);
 }
 

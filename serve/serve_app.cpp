@@ -17,6 +17,8 @@
 #include "backends/http_server/http_server.hpp"
 #include "backends/http_server/router.hpp"
 #include "backends/otel/otlp_export_thread.hpp"
+#include "serve/config_reload.hpp"
+#include "serve/config_watcher.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "serve/admin_api.hpp"
 #include "serve/json_log_formatter.hpp"
@@ -40,16 +42,6 @@ constexpr int kExitUsage = 2;
 constexpr const char* kAgentrtVersion = "0.1.0";
 // The HTTP server's own grace: in-flight API requests are short (an update waits at most 10 s).
 constexpr std::chrono::milliseconds kHttpGrace{10'000};
-
-Result<std::map<std::string, AgentDefinition>> load_bots(const ServeConfig& config) {
-  std::map<std::string, AgentDefinition> bots;
-  for (const auto& [bot, path] : config.bots) {
-    auto definition = load_definition(path);
-    if (!definition) return definition.error().with_context("bot " + bot);
-    bots.emplace(bot, std::move(definition.value()));
-  }
-  return bots;
-}
 
 // Waits for SIGTERM/SIGINT and runs the shutdown described in serve_app.hpp.
 class Shutdown {
@@ -126,6 +118,17 @@ Result<std::unique_ptr<OtlpExportThread>> make_span_exporter(const TracingConfig
   return std::make_unique<OtlpExportThread>(std::move(options));
 }
 
+// SIGHUP: read the configuration now (the watcher's thread does the work).
+asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, ConfigWatcher& watcher) {
+  for (;;) {
+    boost::system::error_code ec;
+    co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    spdlog::info("serve: SIGHUP: reading the configuration again");
+    watcher.check_now();
+  }
+}
+
 }  // namespace
 
 int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports, asio::io_context& ctx, std::ostream& out,
@@ -134,7 +137,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     err << "agentrt serve: " << checked.error().message << '\n';
     return kExitUsage;
   }
-  auto bots = load_bots(config);
+  auto bots = load_bot_definitions(config);
   if (!bots) {
     err << "agentrt serve: " << bots.error().message << '\n';
     return kExitUsage;
@@ -168,6 +171,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
                 WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics},
                 std::move(worker_options));
 
+  BotCatalog catalog(bots.value());  // a reload replaces it; bots.value() stays the start's set
   Router router;
   ApiContext api_context;
   api_context.store = ports.store;
@@ -175,7 +179,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.clock = ports.clock;
   api_context.ids = ports.ids;
   api_context.tokens = &tokens.value();
-  api_context.bots = &bots.value();
+  api_context.bots = &catalog;
   api_context.work_arrived = [&worker](const SessionId& session) { worker.inbox_changed(session); };
   api_context.cancel_owner = "api:" + worker_id;
   api_context.lease = config.lease;
@@ -238,6 +242,28 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   spdlog::info("serve: worker {} listening on {}:{}, db {}", worker_id, config.listen_host, server.port(), config.db_path);
 
   asio::co_spawn(ctx, shutdown.watch(), asio::detached);
+  // Reloads (serve/config_watcher.hpp): every config_reload_interval, and at once on SIGHUP.
+  std::unique_ptr<ConfigWatcher> watcher;
+  asio::signal_set reload_signal(ctx);
+  if (ports.reload_config) {
+    std::string log_level = config.log_level;
+    watcher = std::make_unique<ConfigWatcher>(
+        ctx.get_executor(), ports.reload_config, config, bots.value(),
+        [&catalog, &worker, log_level](const ServeConfig& next, BotDefinitions next_bots, const std::string&) mutable {
+          catalog.replace(std::move(next_bots));
+          worker.set_org_quotas(next.org_quotas);
+          // Only a log_level the files changed is applied: a level set through the admin API
+          // since then stays until the files say otherwise.
+          if (next.log_level != log_level && !next.log_level.empty()) {
+            spdlog::set_level(spdlog::level::from_str(next.log_level));
+          }
+          log_level = next.log_level;
+        },
+        [&metrics](bool applied) { metrics.config_reloads.Add({{"outcome", applied ? "applied" : "refused"}}).Increment(); });
+    watcher->start(config.config_reload_interval);
+    reload_signal.add(SIGHUP);
+    asio::co_spawn(ctx, reload_on_sighup(reload_signal, *watcher), asio::detached);
+  }
   std::optional<SqsInboxConsumer> inbox_consumer;
   if (ports.inbox_queue != nullptr) {
     inbox_consumer.emplace(*ports.inbox_queue, *ports.store,
@@ -255,6 +281,8 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     // signal wait ends too and ctx.run() returns.
     asio::co_spawn(ctx, stop_api_servers(server, grpc.get()), [&](std::exception_ptr) {
       shutdown.done();
+      boost::system::error_code ignored;
+      reload_signal.cancel(ignored);  // its wait would keep ctx.run() going
       if (*exporter) (*exporter)->stop();  // sends what is queued; its destructor waits for that
     });
   });

@@ -23,6 +23,7 @@
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
 #include "serve/api_surface.hpp"
+#include "serve/config_watcher.hpp"
 #include "serve/serve_config.hpp"
 #include "serve/session_adapters.hpp"
 
@@ -42,6 +43,9 @@ struct ServePorts {
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;
+  // Builds the configuration again as at start (file, variables, flags) for reloads
+  // (serve/config_watcher.hpp); unset: the configuration never changes while running.
+  ConfigLoader reload_config{};
 };
 
 // Returns the process exit status: 0 after a clean shutdown, 2 for a bad config or

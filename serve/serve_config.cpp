@@ -164,6 +164,12 @@ void read_observability(const ObjectReader& top, ServeConfig& config) {
     }
   }
   if (auto env = top.string("admin_token_env", Need::optional, "an environment variable name")) config.admin_token_env = *env;
+  // "off": no periodic reloads (SIGHUP still reloads).
+  if (const auto* interval = top.find("config_reload_interval"); interval != nullptr && *interval == "off") {
+    config.config_reload_interval = milliseconds{0};
+  } else if (auto every = top.duration("config_reload_interval")) {
+    config.config_reload_interval = *every;
+  }
 }
 
 void read_llm(const ObjectReader& top, ServeConfig& config) {
@@ -349,7 +355,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
                    {"listen", "db", "store", "inbox", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs",
-                    "llm", "metrics", "log_level", "admin_token_env", "tracing"});
+                    "llm", "metrics", "log_level", "admin_token_env", "tracing", "config_reload_interval"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
       diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
@@ -421,6 +427,15 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
       auto d = parse_duration_setting(*v, name);
       if (!d) return d.error();
       *target = *d;
+    }
+  }
+  if (auto v = read("AGENTRT_CONFIG_RELOAD_INTERVAL")) {
+    if (*v == "off") {
+      config.config_reload_interval = milliseconds{0};
+    } else {
+      auto d = parse_duration_setting(*v, "AGENTRT_CONFIG_RELOAD_INTERVAL");
+      if (!d) return d.error();
+      config.config_reload_interval = *d;
     }
   }
   if (auto v = read("AGENTRT_MAX_ACTIVE_SESSIONS")) {

@@ -78,6 +78,10 @@ struct ServeConfig {
   // admin_token_env: the variable holding the admin token (16+ characters) for /v1/admin;
   // empty (the default): the admin endpoints answer 404 not_enabled.
   std::string admin_token_env;
+  // config_reload_interval (AGENTRT_CONFIG_RELOAD_INTERVAL): how often the running server
+  // reads its configuration and definition files again and applies what changed
+  // (serve/config_reload.hpp); "off" (0 here) turns that off. SIGHUP reloads at once either way.
+  std::chrono::milliseconds config_reload_interval{2'000};
   std::string config_path;  // where it was read from (for messages); empty without --config
 };
 
@@ -92,6 +96,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
 // AGENTRT_SHUTDOWN_GRACE, AGENTRT_MAX_BODY_BYTES, AGENTRT_LLM_BASE_URL, AGENTRT_LLM_PROVIDER,
 // AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS,
 // AGENTRT_GRPC_LISTEN, AGENTRT_LOG_LEVEL, AGENTRT_ADMIN_TOKEN_ENV, AGENTRT_STORE, AGENTRT_DYNAMODB_TABLE,
+// AGENTRT_CONFIG_RELOAD_INTERVAL,
 // and the tracing variables (serve/tracing_config.hpp).
 Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen

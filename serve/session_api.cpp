@@ -146,8 +146,9 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
   if (is_answer(bot)) co_return std::get<ServerResponse>(std::move(bot));
   const auto& bot_name = std::get<std::optional<std::string>>(bot);
   if (!bot_name) co_return json_error(400, "invalid_request", "bot: required");
-  const auto definition = c_.bots->find(*bot_name);
-  if (definition == c_.bots->end()) {
+  const auto bots = c_.bots->current();  // this request's set, whatever a reload does meanwhile
+  const auto definition = bots->find(*bot_name);
+  if (definition == bots->end()) {
     co_return json_error(400, "unknown_bot", "no bot \"" + *bot_name + "\" is configured on this server");
   }
   std::optional<InboxMessage> first_message;

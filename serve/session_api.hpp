@@ -30,6 +30,7 @@
 #include "core/ports/span_sink.hpp"
 #include "core/ports/inbox_queue.hpp"
 #include "core/runtime/held_lease.hpp"
+#include "serve/bot_catalog.hpp"
 #include "serve/org_tokens.hpp"
 #include "serve/session_trace_start.hpp"
 
@@ -41,7 +42,7 @@ struct ApiContext {
   const Clock* clock = nullptr;
   IdSource* ids = nullptr;
   const OrgTokens* tokens = nullptr;
-  const std::map<std::string, AgentDefinition>* bots = nullptr;  // by bot name
+  const BotCatalog* bots = nullptr;  // by bot name; a configuration reload may replace them
   std::function<void(const SessionId&)> work_arrived;            // tells this process's worker
   std::string cancel_owner;                                      // lease owner of a cancel
   LeaseTiming lease;

@@ -105,6 +105,11 @@ void Worker::inbox_changed(const SessionId& session) {
   }
 }
 
+void Worker::set_org_quotas(std::map<std::string, std::size_t> quotas) {
+  options_.org_quotas = std::move(quotas);
+  wake();  // a raised quota may let waiting work in now
+}
+
 void Worker::stop_claiming() {
   claiming_ = false;
   wakeup_.cancel();

@@ -89,6 +89,9 @@ class Worker {
   void inbox_changed(const SessionId& session);
   // Drain: claim nothing more; running activations go on.
   void stop_claiming();
+  // A configuration reload changed the org quotas: claims from now on follow them; sessions
+  // already running over a lowered quota finish their activation (none is stopped for it).
+  void set_org_quotas(std::map<std::string, std::size_t> quotas);
   // The grace period is over: cancel every activation (each stops its runner, then releases
   // its lease; calls in flight are redone by the next owner with the same idempotency keys).
   void cancel_all();

@@ -106,7 +106,12 @@ ServeMetrics::ServeMetrics(MetricsOptions options)
       grpc_request_duration(BuildHistogram()
                                 .Name("agentrt_grpc_request_duration_seconds")
                                 .Help("Duration of a gRPC call (a stream: until it ended), by method")
-                                .Register(*registry_)) {}
+                                .Register(*registry_)),
+      config_reloads(BuildCounter()
+                         .Name("agentrt_config_reloads_total")
+                         .Help("Configuration changes seen while running, by outcome (applied, or refused and the "
+                               "running configuration kept)")
+                         .Register(*registry_)) {}
 
 std::string ServeMetrics::scrape() const {
   std::ostringstream out;
@@ -122,7 +127,7 @@ std::vector<std::string> ServeMetrics::family_names() const {
           step_overhead.GetName(),      llm_calls.GetName(),             llm_tokens.GetName(),
           tool_calls.GetName(),         tool_retries.GetName(),          sessions_finished.GetName(),
           http_requests.GetName(),      http_request_duration.GetName(), grpc_requests.GetName(),
-          grpc_request_duration.GetName()};
+          grpc_request_duration.GetName(), config_reloads.GetName()};
 }
 
 prometheus::Labels ServeMetrics::with_org(prometheus::Labels labels, std::string_view org, std::string_view bot) const {

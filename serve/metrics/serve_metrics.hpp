@@ -64,6 +64,7 @@ class ServeMetrics {
   prometheus::Family<prometheus::Histogram>& http_request_duration;  // {method, route}
   prometheus::Family<prometheus::Counter>& grpc_requests;          // {method, code}
   prometheus::Family<prometheus::Histogram>& grpc_request_duration;  // {method}
+  prometheus::Family<prometheus::Counter>& config_reloads;         // {outcome}
 };
 
 // Bucket bounds in seconds, from a millisecond to the longest calls and waits we expect.

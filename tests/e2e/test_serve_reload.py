@@ -1,0 +1,125 @@
+"""Reloading `agentrt serve`'s configuration while it runs (docs/serve.md, "Reloading the
+configuration").
+
+A changed definition is used by new sessions while a running session keeps the definition it
+was pinned to; a broken file and a change only a restart can make are refused with an error
+naming the problem, and the server goes on with the configuration in force; SIGHUP reloads at
+once when periodic reloads are off.
+"""
+
+from __future__ import annotations
+
+import signal
+import unittest
+import urllib.request
+
+from e2e_support import E2ETestCase, definition
+from serve_support import ServeProc, token_env, wait_until, write_serve_config
+
+
+def reloads(worker: ServeProc, outcome: str) -> float:
+    """agentrt_config_reloads_total{outcome} from the worker's /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("agentrt_config_reloads_total{") and f'outcome="{outcome}"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+class ServeReloadTest(E2ETestCase):
+    def start(self, interval: str) -> tuple[ServeProc, str]:
+        llm = self.start_llm()
+        self.llm_url = llm.base_url
+        agent = self.write_definition(definition(llm_url=llm.base_url), "helper.yaml")
+        config = write_serve_config(self.dir, db=self.db, bots={"helper": agent},
+                                    extra={"config_reload_interval": interval, "log_level": "info"})
+        worker = ServeProc(self.spawn("serve", "--config", config, env={**token_env(), "E2E_LLM_KEY": "k"}, db=False))
+        self.addCleanup(lambda: worker.proc.kill9())
+        return worker, config
+
+    def rewrite_definition(self, system: str) -> None:
+        doc = definition(llm_url=self.llm_url)
+        doc["system"] = system
+        self.write_definition(doc, "helper.yaml")
+
+    def create(self, worker: ServeProc, text: str | None = None) -> dict:
+        body: dict = {"bot": "helper"}
+        if text is not None:
+            body["message"] = {"text": text}
+        status, answer = worker.request("POST", "/v1/sessions", body=body)
+        self.assertEqual(status, 201, answer)
+        return answer["session"]
+
+    def wait_idle(self, worker: ServeProc, session: str, after_seq: int = 0) -> dict:
+        """The session once its turn ended (idle, nothing pending, history past after_seq)."""
+        got: dict = {}
+
+        def idle() -> bool:
+            nonlocal got
+            _, got = worker.request("GET", f"/v1/sessions/{session}")
+            s = got.get("session", {})
+            return s.get("status") == "idle" and s.get("pending_messages") == 0 and s.get("last_seq", 0) > after_seq
+
+        self.assertTrue(wait_until(idle, 30), got)
+        return got["session"]
+
+    def stderr(self, worker: ServeProc) -> str:
+        """What the worker logged so far (JSON log lines, wherever they went)."""
+        return "\n".join(worker.proc.out_lines) + "".join(worker.proc.err_chunks)
+
+    def test_new_sessions_get_the_new_definition_and_running_ones_keep_theirs(self) -> None:
+        worker, config = self.start("200ms")
+        first = self.create(worker, "hello")
+        done = self.wait_idle(worker, first["id"], 1)
+
+        self.rewrite_definition("You are the changed agent.")
+        self.assertTrue(wait_until(lambda: reloads(worker, "applied") >= 1, 15), self.stderr(worker))
+        second = self.create(worker)
+        self.assertNotEqual(second["definition_hash"], first["definition_hash"])
+        self.assertIn("configuration reloaded: bot helper: definition " + first["definition_hash"][:12],
+                      self.stderr(worker))
+
+        # The first session's next turn still runs the definition it started with.
+        status, answer = worker.request("POST", f"/v1/sessions/{first['id']}/messages", body={"text": "again"})
+        self.assertIn(status, (200, 201, 202), answer)
+        after = self.wait_idle(worker, first["id"], done["last_seq"])
+        self.assertEqual(after["definition_hash"], first["definition_hash"])
+
+        # A broken file: refused, said once with where, and the server goes on as it was.
+        with open(config, "a") as f:
+            f.write("dispatch: [not, a, mapping\n")
+        self.assertTrue(wait_until(lambda: reloads(worker, "refused") >= 1, 15), self.stderr(worker))
+        self.assertRegex(self.stderr(worker),
+                         r"configuration reload refused, the running configuration stays in force: .*serve\.yaml:\d+")
+        third = self.create(worker, "still here")
+        self.assertEqual(third["definition_hash"], second["definition_hash"])
+        self.wait_idle(worker, third["id"], 1)
+        self.assertEqual(reloads(worker, "refused"), 1, "the same problem is reported once")
+
+        # A change only a restart can make (the store) refuses the whole reload, the definition
+        # change made with it included.
+        write_serve_config(self.dir, db=self.db + "-other", bots={"helper": str(self.dir / "helper.yaml")},
+                           extra={"config_reload_interval": "200ms", "log_level": "info"})
+        self.rewrite_definition("You are a third agent.")
+        self.assertTrue(wait_until(lambda: reloads(worker, "refused") >= 2, 15), self.stderr(worker))
+        self.assertIn("changed settings that only a restart applies: db", self.stderr(worker))
+        self.assertEqual(self.create(worker)["definition_hash"], second["definition_hash"])
+        self.assertTrue(worker.alive())
+        result = worker.stop()
+        self.assertEqual(result.code, 0, result.describe())
+
+    def test_sighup_reloads_at_once_when_periodic_reloads_are_off(self) -> None:
+        worker, _ = self.start("off")
+        before = self.create(worker)
+        self.rewrite_definition("You are the agent after SIGHUP.")
+        worker.proc.popen.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: reloads(worker, "applied") >= 1, 15), self.stderr(worker))
+        self.assertNotEqual(self.create(worker)["definition_hash"], before["definition_hash"])
+        result = worker.stop()
+        self.assertEqual(result.code, 0, result.describe())
+
+
+if __name__ == "__main__":
+    unittest.main()
