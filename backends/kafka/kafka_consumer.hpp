@@ -63,6 +63,7 @@ class KafkaConsumer final : public EventBusConsumer {
 
   boost::asio::awaitable<Result<std::optional<BusRecord>>> next(std::chrono::milliseconds wait) override;
   void commit(const BusRecord& record) override;
+  [[nodiscard]] std::int64_t lag() const override { return stats().lag; }
 
   [[nodiscard]] KafkaConsumerStats stats() const;
   // The group's committed offset of topic/partition (-1001 when none), asked to the broker.

@@ -3,8 +3,8 @@
 //
 // EventBusConsumer (events in): a consumer group member handing records over one at a time.
 // - next() waits up to `wait` for the next record; nullopt when none came. Records of one
-//   partition come in offset order. Errors: retryable for a broker outage the client reports
-//   (the consumer keeps trying by itself), cancelled when the awaiting coroutine is cancelled.
+//   partition come in offset order. Errors: cancelled when the awaiting coroutine is
+//   cancelled; broker trouble is the adapter's to count, log and reconnect through.
 // - commit(record) says the record is durable elsewhere (or dead-lettered): the adapter
 //   commits offset + 1 of its partition, and only if the partition is still assigned to this
 //   member by the assignment that delivered it; after a revoke a commit is dropped, so nothing
@@ -57,6 +57,8 @@ class EventBusConsumer {
   virtual ~EventBusConsumer() = default;
   virtual boost::asio::awaitable<Result<std::optional<BusRecord>>> next(std::chrono::milliseconds wait) = 0;
   virtual void commit(const BusRecord& record) = 0;
+  // Records behind the end of the assigned partitions, last known; -1 when unknown.
+  [[nodiscard]] virtual std::int64_t lag() const { return -1; }
 };
 
 class EventBusProducer {

@@ -72,6 +72,21 @@ Result<void> KafkaMockCluster::produce(const std::string& topic, std::optional<s
   return ok_result();
 }
 
+Result<void> KafkaMockCluster::produce_many(const std::string& topic,
+                                            const std::vector<std::pair<std::string, std::string>>& records) {
+  for (const auto& [key, value] : records) {
+    for (;;) {
+      const auto err = produce_copy(impl_->producer.get(), ProduceArgs{&topic, -1, &key, &value, nullptr, nullptr});
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return kafka_error(err, "mock produce to " + topic);
+      rd_kafka_poll(impl_->producer.get(), 10);  // the local queue is full: let it drain
+    }
+  }
+  const auto err = rd_kafka_flush(impl_->producer.get(), 60'000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafka_error(err, "mock produce to " + topic + ": flush");
+  return ok_result();
+}
+
 std::vector<BusRecord> KafkaMockCluster::read(const std::string& topic, std::size_t count,
                                               std::chrono::milliseconds timeout) {
   auto consumer = client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstraps()},
