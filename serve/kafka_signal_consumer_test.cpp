@@ -16,6 +16,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <librdkafka/rdkafka.h>
+
 #include "backends/http/testing/run_coroutine.hpp"
 #include "backends/kafka/kafka_consumer.hpp"
 #include "backends/kafka/kafka_producer.hpp"
@@ -282,6 +284,41 @@ TEST_F(KafkaSignalConsumerTest, ASlowStorePausesTheBusAndLosesNothing) {
   std::set<std::string> texts;
   for (const auto& m : pending("s-1")) texts.insert(m.text);
   EXPECT_EQ(texts.size(), 40U);
+}
+
+TEST_F(KafkaSignalConsumerTest, ASecondWorkerJoiningAndFailingCommitsLoseNothingAndDuplicateNothing) {
+  // Both partitions of tickets carry records of s-1, so each worker gets some after the rebalance.
+  const auto send = [this](int i) {
+    auto sent = cluster.produce("tickets", "s-1", R"({"n":)" + std::to_string(i) + "}", {}, i % 2);
+    ASSERT_TRUE(sent) << sent.error().to_string();
+  };
+  for (int i = 0; i < 30; ++i) send(i);
+  auto a_bus = open_bus();
+  auto a = consumer_for(*a_bus, *memory);
+  handle(a, 10);
+  // Worker b joins the group mid-stream (a rebalance), and the broker refuses the next offset
+  // commits: records come again to whichever worker owns their partition, and the store's
+  // deduplication keeps each one once.
+  constexpr std::int16_t kOffsetCommit = 8;
+  cluster.fail_requests(kOffsetCommit, 5, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
+  auto b_bus = open_bus();
+  auto b = consumer_for(*b_bus, *memory);
+  for (int i = 30; i < 60; ++i) send(i);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (pending("s-1").size() < 60 && std::chrono::steady_clock::now() < deadline) {
+    auto from_a = agentrt::testing::run_coroutine(io, a.poll_once());
+    ASSERT_TRUE(from_a) << from_a.error().to_string();
+    auto from_b = agentrt::testing::run_coroutine(io, b.poll_once());
+    ASSERT_TRUE(from_b) << from_b.error().to_string();
+  }
+  std::set<std::string> texts;
+  for (const auto& m : pending("s-1")) texts.insert(m.text);
+  EXPECT_EQ(texts.size(), 60U);
+  EXPECT_EQ(pending("s-1").size(), 60U);  // none twice
+  EXPECT_EQ(a.stats().signals + b.stats().signals, 60U);
+  EXPECT_GE(a_bus->stats().rebalances, 2U);
+  EXPECT_GT(b.stats().records, 0U) << "the second worker got a partition";
+  EXPECT_GE(a_bus->stats().commit_errors + b_bus->stats().commit_errors, 1U) << "the injected commit errors";
 }
 
 }  // namespace
