@@ -201,6 +201,12 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
     inbox_queue = std::move(opened.value());
   }
   KafkaBus kafka;  // after ctx: destroyed before it
+  // Checked before anything connects (run_serve checks the whole config again).
+  const std::string where = config.config_path.empty() ? "serve" : "config " + config.config_path;
+  if (auto checked = serve::check_kafka(config.kafka, where); !checked) {
+    err << "agentrt serve: " << checked.error().message << '\n';
+    return kExitUsage;
+  }
   if (config.kafka.enabled()) {
     KafkaTarget target{config.kafka.brokers, config.kafka.group_id, {}, config.kafka.handoff_max};
     for (const auto& route : config.kafka.routes) target.topics.push_back(route.topic);

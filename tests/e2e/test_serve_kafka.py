@@ -108,3 +108,15 @@ class ServeWithKafkaTest(E2ETestCase):
         self.assertIn('agentrt_kafka_records_total{outcome="signal"} 1', text)
         self.assertTrue(re.search(r'agentrt_kafka_lifecycle_events_total\{outcome="queued"\} [3-9]', text), text)
         self.assertEqual(worker.stop(30).code, 0)
+
+    def test_a_bad_kafka_config_stops_serve_before_it_connects(self) -> None:
+        agent = self.write_definition(definition())
+        kafka = {"brokers": self.bootstrap, "routes": [{"topic": "tickets", "org": "acme", "signal": "t"}]}
+        config = write_serve_config(self.dir, db=self.db, bots={"echo": agent}, extra={"kafka": kafka})
+        run = self.agentrt("serve", "--config", config, env=token_env(), db=False, timeout=30)
+        self.assertEqual(run.code, 2, run.describe())
+        self.assertIn("kafka.dead_letter_topic: required with routes", run.stderr)
+        self.assertNotIn("kafka consumer", run.stderr)  # nothing was opened
+        run = self.agentrt("serve", "--config", config, "--kafka-brokers", "", env=token_env(), db=False, timeout=30)
+        self.assertEqual(run.code, 2, run.describe())
+        self.assertIn("kafka.brokers: required with routes", run.stderr)
