@@ -124,6 +124,7 @@ Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& confi
     if (!ratio) return ratio.error();
     config.tracing.sampling_ratio = *ratio;
   }
+  if (o.kafka_brokers) config.kafka.brokers = *o.kafka_brokers;
   return ok_result();
 }
 
@@ -160,6 +161,8 @@ void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
                     "OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces (AGENTRT_TRACING_ENDPOINT)");
   serve->add_option("--tracing-sampling-ratio", o.tracing_sampling_ratio,
                     "Share of new sessions traced, 0 to 1 (AGENTRT_TRACING_SAMPLING_RATIO; default 1)");
+  serve->add_option("--kafka-brokers", o.kafka_brokers,
+                    "Kafka bootstrap servers host:port,... for kafka.routes and kafka.lifecycle_topic (AGENTRT_KAFKA_BROKERS)");
 }
 
 namespace {
@@ -204,6 +207,23 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
     }
     inbox_queue = std::move(opened.value());
   }
+  KafkaBus kafka;  // after ctx: destroyed before it
+  // Checked before anything connects (run_serve checks the whole config again).
+  const std::string where = config.config_path.empty() ? "serve" : "config " + config.config_path;
+  if (auto checked = serve::check_kafka(config.kafka, where); !checked) {
+    err << "agentrt serve: " << checked.error().message << '\n';
+    return kExitUsage;
+  }
+  if (config.kafka.enabled()) {
+    KafkaTarget target{config.kafka.brokers, config.kafka.group_id, {}, config.kafka.handoff_max};
+    for (const auto& route : config.kafka.routes) target.topics.push_back(route.topic);
+    auto opened = open_kafka_bus(ctx.get_executor(), target);
+    if (!opened) {
+      err << "agentrt serve: " << opened.error().message << '\n';
+      return kExitUsage;
+    }
+    kafka = std::move(opened).value();
+  }
   SystemClock clock;
   RandomIdSource ids;
   InProcessOutputHub hub(ctx.get_executor());
@@ -211,6 +231,8 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
                           adapters_factory(ctx, config, env), &hub, serve::grpc_api::grpc_surface_factory()};
   ports.inbox_queue = inbox_queue.get();
+  ports.kafka_consumer = kafka.consumer.get();
+  ports.kafka_producer = kafka.producer.get();
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format
   ports.reload_config = [&o, &env] { return build_config(o, env); };
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);

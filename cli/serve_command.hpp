@@ -35,6 +35,7 @@ struct ServeCommandOptions {
   std::optional<std::string> org_quotas;  // ORG=N,...
   std::optional<std::string> tracing_endpoint;        // OTLP/HTTP traces URL
   std::optional<std::string> tracing_sampling_ratio;  // 0..1
+  std::optional<std::string> kafka_brokers;           // kafka.brokers
 };
 
 void register_serve_command(CLI::App& app, ServeCommandOptions& options);

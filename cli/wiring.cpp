@@ -1,6 +1,8 @@
 #include "cli/wiring.hpp"
 
 #include "backends/aws/sqs_inbox_open.hpp"
+#include "backends/kafka/kafka_consumer.hpp"
+#include "backends/kafka/kafka_producer.hpp"
 #include "backends/dynamodb/dynamodb_schema.hpp"
 #include "backends/dynamodb/dynamodb_session_store.hpp"
 #include "backends/http/curl_client.hpp"
@@ -86,6 +88,24 @@ Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReade
 Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
                                                          const SqsInboxTarget& target, const EnvReader& env) {
   return open_sqs_inbox(executor, SqsInboxOptions{target.queue_url, target.region, target.endpoint}, env);
+}
+
+Result<KafkaBus> open_kafka_bus(const boost::asio::any_io_executor& executor, const KafkaTarget& target) {
+  KafkaBus bus;
+  auto producer = kafka::KafkaProducer::open(kafka::KafkaProducerOptions{target.brokers});
+  if (!producer) return producer.error();
+  bus.producer = std::move(producer).value();
+  if (!target.topics.empty()) {
+    kafka::KafkaConsumerOptions options;
+    options.brokers = target.brokers;
+    options.group_id = target.group_id;
+    options.topics = target.topics;
+    options.handoff_max = target.handoff_max;
+    auto consumer = kafka::KafkaConsumer::open(executor, std::move(options));
+    if (!consumer) return consumer.error();
+    bus.consumer = std::move(consumer).value();
+  }
+  return bus;
 }
 
 }  // namespace agentrt::cli

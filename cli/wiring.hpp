@@ -7,11 +7,13 @@
 #include <optional>
 #include <string>
 #include <memory>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include "core/model/definition.hpp"
 #include "core/model/error.hpp"
+#include "core/ports/event_bus.hpp"
 #include "core/ports/inbox_queue.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/llm_provider.hpp"
@@ -73,5 +75,20 @@ struct SqsInboxTarget {
 };
 Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
                                                          const SqsInboxTarget& target, const EnvReader& env);
+
+// kafka: {brokers, ...}: a consumer group member on the routes' topics (null without routes)
+// and an idempotent producer (dead letters and lifecycle events). Destroy both before the
+// io_context of `executor`.
+struct KafkaTarget {
+  std::string brokers;
+  std::string group_id;
+  std::vector<std::string> topics;  // the routes' topics; empty: no consumer
+  std::size_t handoff_max = 1000;
+};
+struct KafkaBus {
+  std::unique_ptr<EventBusConsumer> consumer;
+  std::unique_ptr<EventBusProducer> producer;
+};
+Result<KafkaBus> open_kafka_bus(const boost::asio::any_io_executor& executor, const KafkaTarget& target);
 
 }  // namespace agentrt::cli

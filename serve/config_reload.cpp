@@ -1,5 +1,6 @@
 #include "serve/config_reload.hpp"
 
+#include <set>
 #include <sstream>
 
 #include "core/definition/definition_loader.hpp"
@@ -16,6 +17,23 @@ bool same_orgs(const std::vector<OrgAccess>& a, const std::vector<OrgAccess>& b)
 }
 
 std::string short_hash(const std::string& hash) { return hash.substr(0, 12); }
+
+std::set<std::string> topics_of(const std::vector<KafkaRoute>& routes) {
+  std::set<std::string> topics;
+  for (const auto& route : routes) topics.insert(route.topic);
+  return topics;
+}
+
+bool same_routes(const std::vector<KafkaRoute>& a, const std::vector<KafkaRoute>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].topic != b[i].topic || a[i].org != b[i].org || a[i].bot != b[i].bot ||
+        a[i].session_from != b[i].session_from || a[i].signal != b[i].signal) {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -64,6 +82,13 @@ std::vector<std::string> restart_only_changes(const ServeConfig& running, const 
   differs(running.metrics_org_labels != next.metrics_org_labels, "metrics");
   differs(running.admin_token_env != next.admin_token_env, "admin_token_env");
   differs(running.config_reload_interval != next.config_reload_interval, "config_reload_interval");
+  // Routes reload; what the consumer is subscribed to and connected with does not.
+  differs(running.kafka.brokers != next.kafka.brokers || running.kafka.group_id != next.kafka.group_id ||
+              running.kafka.dead_letter_topic != next.kafka.dead_letter_topic ||
+              running.kafka.lifecycle_topic != next.kafka.lifecycle_topic ||
+              running.kafka.handoff_max != next.kafka.handoff_max,
+          "kafka");
+  differs(topics_of(running.kafka.routes) != topics_of(next.kafka.routes), "kafka.routes (their topics)");
   return keys;
 }
 
@@ -87,6 +112,7 @@ std::string describe_reload(const ServeConfig& running, const BotDefinitions& ru
     if (!next_bots.contains(bot)) part("bot " + bot + " removed (its sessions keep running)");
   }
   if (running.org_quotas != next.org_quotas) part("org_quotas");
+  if (!same_routes(running.kafka.routes, next.kafka.routes)) part("kafka.routes");
   if (running.log_level != next.log_level) part("log_level " + (next.log_level.empty() ? "unset" : next.log_level));
   return out.str();
 }

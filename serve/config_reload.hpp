@@ -1,7 +1,7 @@
 #pragma once
 // What `agentrt serve` changes without a restart when its configuration changes
-// (docs/serve.md, "Reloading the configuration"): the bots' definitions, the org quotas and
-// the log level. A new configuration is read as at start (file, then AGENTRT_* variables,
+// (docs/serve.md, "Reloading the configuration"): the bots' definitions, the org quotas, the
+// Kafka routes of the topics already subscribed, and the log level. A new configuration is read as at start (file, then AGENTRT_* variables,
 // then flags) and checked as at start; any other key that differs from the running
 // configuration (listen address, store, orgs, ...) refuses the whole reload, so what runs is
 // always one configuration that was checked as a whole.

@@ -166,6 +166,23 @@ TEST(RestartOnlyChanges, NamesEachKeyThatNeedsARestart) {
   EXPECT_EQ(restart_only_changes(a, b), (std::vector<std::string>{"listen", "orgs", "tracing"}));
 }
 
+TEST(RestartOnlyChanges, KafkaRoutesReloadButNotTheirTopics) {
+  ServeConfig a;
+  a.kafka.brokers = "127.0.0.1:9092";
+  a.kafka.dead_letter_topic = "dlq";
+  a.kafka.routes = {{"tickets", "acme", "", "key", "ticket_updated"}};
+  ServeConfig b = a;
+  b.kafka.routes[0].signal = "ticket_changed";
+  b.kafka.routes[0].session_from = "header:session";
+  EXPECT_TRUE(restart_only_changes(a, b).empty());
+  EXPECT_THAT(describe_reload(a, {}, b, {}), HasSubstr("kafka.routes"));
+  b.kafka.routes.push_back({"approvals", "acme", "", "key", "approval"});
+  EXPECT_EQ(restart_only_changes(a, b), (std::vector<std::string>{"kafka.routes (their topics)"}));
+  b = a;
+  b.kafka.group_id = "other";
+  EXPECT_EQ(restart_only_changes(a, b), (std::vector<std::string>{"kafka"}));
+}
+
 TEST_F(ConfigWatcherTest, TheThreadChecksEveryIntervalAndOnRequest) {
   auto w = watcher();
   w->start(std::chrono::milliseconds(0));  // only on request

@@ -27,6 +27,8 @@
 #include "serve/metrics/metrics_endpoint.hpp"
 #include "serve/org_tokens.hpp"
 #include "serve/event_stream_api.hpp"
+#include "serve/kafka_signal_consumer.hpp"
+#include "serve/lifecycle_events.hpp"
 #include "serve/session_api.hpp"
 #include "serve/socketio_api.hpp"
 #include "serve/worker.hpp"
@@ -167,8 +169,14 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   MeteredLeaseStore worker_leases(*ports.leases, metrics);  // counts the worker's renewals
   WorkerOptions worker_options{worker_id, config.lease, config.max_active_sessions, config.org_quotas,
                                config.poll_interval};
+  std::optional<LifecycleEvents> lifecycle;
+  if (ports.kafka_producer != nullptr && !config.kafka.lifecycle_topic.empty()) {
+    lifecycle.emplace(*ports.kafka_producer, config.kafka.lifecycle_topic, &metrics);
+  }
+  LifecycleEvents* lifecycle_events = lifecycle ? &*lifecycle : nullptr;
   Worker worker(ctx.get_executor(),
-                WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics},
+                WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics,
+                            lifecycle_events},
                 std::move(worker_options));
 
   BotCatalog catalog(bots.value());  // a reload replaces it; bots.value() stays the start's set
@@ -186,6 +194,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.spans = spans;
   api_context.trace_sampling_ratio = config.tracing.sampling_ratio;
   api_context.inbox_queue = ports.inbox_queue;
+  api_context.lifecycle = lifecycle_events;
   SessionApi api(std::move(api_context));
   api.add_routes(router);
   StreamContext stream_context;
@@ -242,6 +251,19 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   spdlog::info("serve: worker {} listening on {}:{}, db {}", worker_id, config.listen_host, server.port(), config.db_path);
 
   asio::co_spawn(ctx, shutdown.watch(), asio::detached);
+  std::optional<SqsInboxConsumer> inbox_consumer;
+  if (ports.inbox_queue != nullptr) {
+    inbox_consumer.emplace(*ports.inbox_queue, *ports.store,
+                           [&worker](const SessionId& session) { worker.inbox_changed(session); },
+                           config.inbox.consumer);
+    inbox_consumer->start(ctx.get_executor());
+  }
+  std::optional<KafkaSignalConsumer> kafka_consumer;
+  if (ports.kafka_consumer != nullptr && ports.kafka_producer != nullptr) {
+    kafka_consumer.emplace(KafkaSignalPorts{ports.kafka_consumer, ports.kafka_producer, ports.store, ports.clock, &metrics},
+                           config.kafka, [&worker](const SessionId& session) { worker.inbox_changed(session); });
+    kafka_consumer->start(ctx.get_executor());
+  }
   // Reloads (serve/config_watcher.hpp): every config_reload_interval, and at once on SIGHUP.
   std::unique_ptr<ConfigWatcher> watcher;
   asio::signal_set reload_signal(ctx);
@@ -249,9 +271,11 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     std::string log_level = config.log_level;
     watcher = std::make_unique<ConfigWatcher>(
         ctx.get_executor(), ports.reload_config, config, bots.value(),
-        [&catalog, &worker, log_level](const ServeConfig& next, BotDefinitions next_bots, const std::string&) mutable {
+        [&catalog, &worker, &kafka_consumer, log_level](const ServeConfig& next, BotDefinitions next_bots,
+                                                        const std::string&) mutable {
           catalog.replace(std::move(next_bots));
           worker.set_org_quotas(next.org_quotas);
+          if (kafka_consumer) kafka_consumer->set_routes(next.kafka.routes);
           // Only a log_level the files changed is applied: a level set through the admin API
           // since then stays until the files say otherwise.
           if (next.log_level != log_level && !next.log_level.empty()) {
@@ -264,17 +288,11 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     reload_signal.add(SIGHUP);
     asio::co_spawn(ctx, reload_on_sighup(reload_signal, *watcher), asio::detached);
   }
-  std::optional<SqsInboxConsumer> inbox_consumer;
-  if (ports.inbox_queue != nullptr) {
-    inbox_consumer.emplace(*ports.inbox_queue, *ports.store,
-                           [&worker](const SessionId& session) { worker.inbox_changed(session); },
-                           config.inbox.consumer);
-    inbox_consumer->start(ctx.get_executor());
-  }
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     if (error) spdlog::error("serve: worker stopped by an exception");
     // The consumer drains with the worker: a message it had not acked comes back to another.
     if (inbox_consumer) inbox_consumer->stop();
+    if (kafka_consumer) kafka_consumer->stop();  // what it had not committed goes to another member
     shutdown.worker_done();
     socketio.stop();  // Socket.IO clients end with the HTTP streams: they reconnect elsewhere
     // In-flight API requests get kHttpGrace (a second signal cuts it short); then the

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/ports/clock.hpp"
+#include "core/ports/event_bus.hpp"
 #include "core/ports/id_source.hpp"
 #include "core/ports/inbox_queue.hpp"
 #include "core/ports/lease_store.hpp"
@@ -40,6 +41,10 @@ struct ServePorts {
   // inbox: {kind: sqs}: the API sends messages here and a SqsInboxConsumer moves them into
   // the store; it must be usable on `ctx`'s executor. Null: messages go to the store directly.
   InboxQueue* inbox_queue = nullptr;
+  // kafka: the routes' consumer (a KafkaSignalConsumer moves its records into the store) and
+  // the producer of dead letters and lifecycle events; null: none. Usable on `ctx`'s executor.
+  EventBusConsumer* kafka_consumer = nullptr;
+  EventBusProducer* kafka_producer = nullptr;
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

@@ -179,6 +179,7 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
     if (!queued) co_return store_error(queued.error(), "enqueue the first message of " + record.id.str());
     if (c_.work_arrived) c_.work_arrived(record.id);
   }
+  if (c_.lifecycle != nullptr) c_.lifecycle->session_created(record, trace.trace_id.empty() ? "" : trace.traceparent());
   if (c_.spans != nullptr) {
     constexpr std::int64_t kNsPerMs = 1'000'000;
     SessionTracer::export_session_root(*c_.spans, SessionTrace{trace, record.id.str()}, record.org.str(),

@@ -31,6 +31,7 @@
 #include "core/ports/inbox_queue.hpp"
 #include "core/runtime/held_lease.hpp"
 #include "serve/bot_catalog.hpp"
+#include "serve/lifecycle_events.hpp"
 #include "serve/org_tokens.hpp"
 #include "serve/session_trace_start.hpp"
 
@@ -52,6 +53,7 @@ struct ApiContext {
   // Set (inbox: {kind: sqs}): messages and signals go to this queue, and the worker's
   // SqsInboxConsumer moves them into the store; null: straight into the store's inbox.
   InboxQueue* inbox_queue = nullptr;
+  LifecycleEvents* lifecycle = nullptr;  // set (kafka.lifecycle_topic): session.created goes out
 };
 
 class SessionApi {

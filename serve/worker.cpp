@@ -293,8 +293,11 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
     if (ports_.metrics != nullptr) {
       metered = std::make_unique<MetricsObserver>(*ports_.metrics, org, candidate.bot.str(), (*loaded)->definition.model.name);
     }
+    std::unique_ptr<RunObserver> lifecycle;
+    if (ports_.lifecycle != nullptr) lifecycle = ports_.lifecycle->observer(id, org, record->bot.str());
     ObserverFanout observers;
     observers.add(publisher.get());
+    observers.add(lifecycle.get());
     observers.add(metered.get());
     observers.add(tracer.get());
     SessionRunner runner(runtime, id, (*loaded)->definition, lease->epoch(), std::move(run_options),

@@ -38,6 +38,7 @@
 #include "core/ports/session_store.hpp"
 #include "core/ports/span_sink.hpp"
 #include "core/runtime/held_lease.hpp"
+#include "serve/lifecycle_events.hpp"
 #include "serve/metrics/serve_metrics.hpp"
 #include "serve/session_adapters.hpp"
 
@@ -63,6 +64,7 @@ struct WorkerPorts {
   OutputHub* hub = nullptr;  // optional: where running sessions publish their output
   SpanSink* spans = nullptr;  // optional: where each activation's spans go (tracing on)
   ServeMetrics* metrics = nullptr;  // optional: lease, activation and session metrics
+  LifecycleEvents* lifecycle = nullptr;  // optional: sessions' lifecycle events to the bus
 };
 
 struct WorkerStats {

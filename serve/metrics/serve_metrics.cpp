@@ -111,7 +111,23 @@ ServeMetrics::ServeMetrics(MetricsOptions options)
                          .Name("agentrt_config_reloads_total")
                          .Help("Configuration changes seen while running, by outcome (applied, or refused and the "
                                "running configuration kept)")
-                         .Register(*registry_)) {}
+                         .Register(*registry_)),
+      kafka_records(BuildCounter()
+                        .Name("agentrt_kafka_records_total")
+                        .Help("Kafka records consumed and committed, by outcome (signal, duplicate, dead_letter)")
+                        .Register(*registry_)),
+      kafka_dead_letters(BuildCounter()
+                             .Name("agentrt_kafka_dead_letters_total")
+                             .Help("Kafka records sent to the dead-letter topic, by reason")
+                             .Register(*registry_)),
+      kafka_consumer_lag(BuildGauge()
+                             .Name("agentrt_kafka_consumer_lag_records")
+                             .Help("Records behind the high watermarks of this worker's assigned partitions")
+                             .Register(*registry_)),
+      kafka_events(BuildCounter()
+                       .Name("agentrt_kafka_lifecycle_events_total")
+                       .Help("Session lifecycle events for Kafka, by outcome (queued, dropped: local queue full)")
+                       .Register(*registry_)) {}
 
 std::string ServeMetrics::scrape() const {
   std::ostringstream out;
@@ -127,7 +143,8 @@ std::vector<std::string> ServeMetrics::family_names() const {
           step_overhead.GetName(),      llm_calls.GetName(),             llm_tokens.GetName(),
           tool_calls.GetName(),         tool_retries.GetName(),          sessions_finished.GetName(),
           http_requests.GetName(),      http_request_duration.GetName(), grpc_requests.GetName(),
-          grpc_request_duration.GetName(), config_reloads.GetName()};
+          grpc_request_duration.GetName(), config_reloads.GetName(),     kafka_records.GetName(),      kafka_dead_letters.GetName(),
+          kafka_consumer_lag.GetName(),    kafka_events.GetName()};
 }
 
 prometheus::Labels ServeMetrics::with_org(prometheus::Labels labels, std::string_view org, std::string_view bot) const {

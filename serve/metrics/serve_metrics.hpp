@@ -65,6 +65,10 @@ class ServeMetrics {
   prometheus::Family<prometheus::Counter>& grpc_requests;          // {method, code}
   prometheus::Family<prometheus::Histogram>& grpc_request_duration;  // {method}
   prometheus::Family<prometheus::Counter>& config_reloads;         // {outcome}
+  prometheus::Family<prometheus::Counter>& kafka_records;          // {outcome}
+  prometheus::Family<prometheus::Counter>& kafka_dead_letters;     // {reason}
+  prometheus::Family<prometheus::Gauge>& kafka_consumer_lag;       // {}
+  prometheus::Family<prometheus::Counter>& kafka_events;           // {outcome}
 };
 
 // Bucket bounds in seconds, from a millisecond to the longest calls and waits we expect.

@@ -9,12 +9,22 @@ once when periodic reloads are off.
 
 from __future__ import annotations
 
+import os
 import signal
 import unittest
 import urllib.request
+from pathlib import Path
 
-from e2e_support import E2ETestCase, definition
+from e2e_support import E2ETestCase, definition, to_yaml
 from serve_support import ServeProc, token_env, wait_until, write_serve_config
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Writes like a deploy tool does: a new file renamed over the old one, so the server never
+    reads half of it (a half-written file is refused, then the whole one applied)."""
+    fresh = path.with_name(path.name + ".new")
+    fresh.write_text(text)
+    os.replace(fresh, path)
 
 
 def reloads(worker: ServeProc, outcome: str) -> float:
@@ -42,7 +52,7 @@ class ServeReloadTest(E2ETestCase):
     def rewrite_definition(self, system: str) -> None:
         doc = definition(llm_url=self.llm_url)
         doc["system"] = system
-        self.write_definition(doc, "helper.yaml")
+        replace_file(self.dir / "helper.yaml", to_yaml(doc) + "\n")
 
     def create(self, worker: ServeProc, text: str | None = None) -> dict:
         body: dict = {"bot": "helper"}
@@ -88,8 +98,7 @@ class ServeReloadTest(E2ETestCase):
         self.assertEqual(after["definition_hash"], first["definition_hash"])
 
         # A broken file: refused, said once with where, and the server goes on as it was.
-        with open(config, "a") as f:
-            f.write("dispatch: [not, a, mapping\n")
+        replace_file(Path(config), Path(config).read_text() + "dispatch: [not, a, mapping\n")
         self.assertTrue(wait_until(lambda: reloads(worker, "refused") >= 1, 15), self.stderr(worker))
         self.assertRegex(self.stderr(worker),
                          r"configuration reload refused, the running configuration stays in force: .*serve\.yaml:\d+")
@@ -100,8 +109,11 @@ class ServeReloadTest(E2ETestCase):
 
         # A change only a restart can make (the store) refuses the whole reload, the definition
         # change made with it included.
-        write_serve_config(self.dir, db=self.db + "-other", bots={"helper": str(self.dir / "helper.yaml")},
-                           extra={"config_reload_interval": "200ms", "log_level": "info"})
+        (self.dir / "next").mkdir()
+        other = write_serve_config(self.dir / "next", db=self.db + "-other",
+                                   bots={"helper": str(self.dir / "helper.yaml")},
+                                   extra={"config_reload_interval": "200ms", "log_level": "info"})
+        replace_file(Path(config), Path(other).read_text())
         self.rewrite_definition("You are a third agent.")
         self.assertTrue(wait_until(lambda: reloads(worker, "refused") >= 2, 15), self.stderr(worker))
         self.assertIn("changed settings that only a restart applies: db", self.stderr(worker))
