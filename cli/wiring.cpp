@@ -6,6 +6,9 @@
 #include "backends/http/curl_client.hpp"
 #include "backends/llm/openai_provider.hpp"
 #include "backends/llm/scripted_provider.hpp"
+#include "backends/redis/redis_client.hpp"
+#include "backends/redis/redis_output_hub.hpp"
+#include "backends/redis/redis_subscriber.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "backends/tools/command_tool_runner.hpp"
 #include "backends/tools/http_tool_runner.hpp"
@@ -86,6 +89,62 @@ Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReade
 Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
                                                          const SqsInboxTarget& target, const EnvReader& env) {
   return open_sqs_inbox(executor, SqsInboxOptions{target.queue_url, target.region, target.endpoint}, env);
+}
+
+namespace {
+
+class WiredRedisOutput final : public RedisOutput {
+ public:
+  WiredRedisOutput(const boost::asio::any_io_executor& executor, const RedisOptions& options)
+      : client_(executor, options), subscriber_(executor, options), hub_(executor, client_, subscriber_) {
+    client_.start();
+    subscriber_.start();
+  }
+  ~WiredRedisOutput() override { stop(); }
+  WiredRedisOutput(const WiredRedisOutput&) = delete;
+  WiredRedisOutput& operator=(const WiredRedisOutput&) = delete;
+
+  OutputHub& hub() override { return hub_; }
+  [[nodiscard]] serve::RedisHealth health() const override {
+    serve::RedisHealth health;
+    health.up = hub_.up();
+    if (!client_.up()) health.detail = client_.last_error();
+    else if (!subscriber_.up()) health.detail = "pub/sub: " + subscriber_.last_error();
+    health.publish_failures = hub_.stats().publish_failures;
+    return health;
+  }
+  void stop() override {
+    subscriber_.stop();
+    client_.stop();
+  }
+
+ private:
+  RedisClient client_;
+  RedisSubscriber subscriber_;
+  RedisOutputHub hub_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RedisOutput>> open_redis_output(const boost::asio::any_io_executor& executor,
+                                                       const serve::RedisConfig& config, const EnvReader& env) {
+  RedisOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  if (!config.url.empty()) {
+    if (auto parsed = parse_redis_url(config.url, options); !parsed) return parsed.error();
+  }
+  if (!config.password_env.empty()) {
+    options.password = env(config.password_env).value_or("");
+    if (options.password.empty()) {
+      return Error{Errc::invalid, "redis.password_env: the variable " + config.password_env + " is not set or empty"};
+    }
+  }
+  options.pool_size = config.pool_size;
+  options.connect_timeout = config.connect_timeout;
+  options.command_timeout = config.command_timeout;
+  if (auto checked = check_redis_options(options); !checked) return checked.error();
+  return std::unique_ptr<RedisOutput>(std::make_unique<WiredRedisOutput>(executor, options));
 }
 
 }  // namespace agentrt::cli

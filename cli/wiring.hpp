@@ -15,8 +15,10 @@
 #include "core/ports/inbox_queue.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/llm_provider.hpp"
+#include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
 #include "core/ports/tool_runner.hpp"
+#include "serve/redis_config.hpp"
 
 namespace agentrt {
 class CurlClient;
@@ -73,5 +75,19 @@ struct SqsInboxTarget {
 };
 Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
                                                          const SqsInboxTarget& target, const EnvReader& env);
+
+// output_hub: redis: the command pool, the one pub/sub connection and the RedisOutputHub over
+// them, started on `executor` (serve's io_context); they connect (and reconnect) in the
+// background, so serve starts even while Redis is down and runs degraded until it is up.
+class RedisOutput {
+ public:
+  virtual ~RedisOutput() = default;
+  [[nodiscard]] virtual OutputHub& hub() = 0;
+  [[nodiscard]] virtual serve::RedisHealth health() const = 0;
+  virtual void stop() = 0;  // idempotent; lets the io_context end
+};
+// Errors: a bad url, or password_env naming an unset variable (named, never its value).
+Result<std::unique_ptr<RedisOutput>> open_redis_output(const boost::asio::any_io_executor& executor,
+                                                       const serve::RedisConfig& config, const EnvReader& env);
 
 }  // namespace agentrt::cli

@@ -126,6 +126,29 @@ Result<std::unique_ptr<OtlpExporter>> make_span_exporter(const TracingConfig& tr
   return std::make_unique<OtlpExporter>(ctx.get_executor(), std::move(options));
 }
 
+// /readyz lists Redis under "degraded" while it is down (the store serves; still 200).
+std::function<std::vector<DegradedDependency>()> degraded_probe(const std::function<RedisHealth()>& redis) {
+  if (!redis) return {};
+  return [redis] {
+    std::vector<DegradedDependency> down;
+    if (auto health = redis(); !health.up) down.push_back(DegradedDependency{"redis", health.detail});
+    return down;
+  };
+}
+
+// agentrt_redis_up and agentrt_redis_publish_failures_total, read from the hub at each scrape.
+void watch_redis_metrics(MetricsEndpoint& endpoint, ServeMetrics& metrics, const std::function<RedisHealth()>& redis) {
+  if (!redis) return;
+  auto& up = metrics.redis_up.Add({});
+  auto& failures = metrics.redis_publish_failures.Add({});
+  endpoint.on_scrape([redis, &up, &failures] {
+    const auto health = redis();
+    up.Set(health.up ? 1.0 : 0.0);
+    const auto counted = static_cast<std::uint64_t>(failures.Value());
+    if (health.publish_failures > counted) failures.Increment(static_cast<double>(health.publish_failures - counted));
+  });
+}
+
 }  // namespace
 
 int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports, asio::io_context& ctx, std::ostream& out,
@@ -215,7 +238,9 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   HttpServer server(ctx.get_executor(), http_options,
                     [&router, &http_metrics](const ServerRequest& request) { return router.handle(request, &http_metrics); });
   Shutdown shutdown(ctx, worker, server, config.shutdown_grace);
-  add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); });
+  add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); },
+                    degraded_probe(ports.redis_health));
+  watch_redis_metrics(metrics_endpoint, metrics, ports.redis_health);
   if (auto listening = server.listen(); !listening) {
     err << "agentrt serve: " << listening.error().message << '\n';
     return kExitFailure;
@@ -256,6 +281,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
     // signal wait ends too and ctx.run() returns.
     asio::co_spawn(ctx, stop_api_servers(server, grpc.get()), [&](std::exception_ptr) {
       shutdown.done();
+      if (ports.stop_redis) ports.stop_redis();  // its reconnect loops would keep ctx.run() going
       if (*exporter) (*exporter)->stop();  // sends what is queued, then lets ctx.run() end
     });
   });

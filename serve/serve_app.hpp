@@ -12,6 +12,7 @@
 // once). Nothing is lost either way: an interrupted call is redone by the next owner with the
 // same idempotency key.
 
+#include <functional>
 #include <iosfwd>
 
 #include <boost/asio/io_context.hpp>
@@ -39,6 +40,11 @@ struct ServePorts {
   // inbox: {kind: sqs}: the API sends messages here and a SqsInboxConsumer moves them into
   // the store; it must be usable on `ctx`'s executor. Null: messages go to the store directly.
   InboxQueue* inbox_queue = nullptr;
+  // output_hub: redis (cli/wiring.cpp): Redis's health for /readyz (listed under "degraded",
+  // still 200) and /metrics (agentrt_redis_up), and its stop, run once the API servers have
+  // stopped so ctx.run() can end. Unset without Redis.
+  std::function<RedisHealth()> redis_health{};
+  std::function<void()> stop_redis{};
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

@@ -15,6 +15,7 @@
 
 #include "core/model/error.hpp"
 #include "core/runtime/held_lease.hpp"
+#include "serve/redis_config.hpp"
 #include "serve/sqs_inbox_consumer.hpp"
 #include "serve/tracing_config.hpp"
 
@@ -70,6 +71,10 @@ struct ServeConfig {
   std::map<std::string, std::string> bots;  // bot name -> definition file (sessions of that bot run it)
   std::vector<OrgAccess> orgs;
   LlmOverrides llm;
+  // output_hub: in_process (the default: streams of sessions on other workers follow the store)
+  // or redis (pub/sub through `redis:`, serve/redis_config.hpp).
+  std::string output_hub = "in_process";
+  RedisConfig redis;
   TracingConfig tracing;  // OTLP export of traces (serve/tracing_config.hpp); off by default
   bool metrics_org_labels = true;  // metrics.org_labels: org and bot labels on GET /metrics
   // log_level (AGENTRT_LOG_LEVEL): trace, debug, info, warn (the default), error, critical or
@@ -92,7 +97,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
 // AGENTRT_SHUTDOWN_GRACE, AGENTRT_MAX_BODY_BYTES, AGENTRT_LLM_BASE_URL, AGENTRT_LLM_PROVIDER,
 // AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS,
 // AGENTRT_GRPC_LISTEN, AGENTRT_LOG_LEVEL, AGENTRT_ADMIN_TOKEN_ENV, AGENTRT_STORE, AGENTRT_DYNAMODB_TABLE,
-// and the tracing variables (serve/tracing_config.hpp).
+// the tracing variables (serve/tracing_config.hpp) and the Redis ones (serve/redis_config.hpp).
 Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen
 // address, at least one org (an API nobody can call is a mistake).

@@ -8,13 +8,13 @@ std::string RedisOptions::server_name() const { return "redis " + host + ":" + s
 
 Result<void> parse_redis_url(const std::string& url, RedisOptions& options) {
   constexpr std::string_view kScheme = "redis://";
-  if (url.rfind(kScheme, 0) != 0) return Error{Errc::invalid, "redis url: expected redis://host[:port]"};
+  if (url.rfind(kScheme, 0) != 0) return Error{Errc::invalid, "redis.url: expected redis://host[:port]"};
   std::string_view rest = std::string_view(url).substr(kScheme.size());
   if (rest.find('@') != std::string_view::npos) {
-    return Error{Errc::invalid, "redis url: credentials are not accepted in the url; name a variable in redis.password_env"};
+    return Error{Errc::invalid, "redis.url: credentials are not accepted in the url; name a variable in redis.password_env"};
   }
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  if (rest.find('/') != std::string_view::npos) return Error{Errc::invalid, "redis url: a database number is not supported"};
+  if (rest.find('/') != std::string_view::npos) return Error{Errc::invalid, "redis.url: a database number is not supported"};
   std::string_view host = rest;
   unsigned short port = 6379;
   if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
@@ -23,11 +23,11 @@ Result<void> parse_redis_url(const std::string& url, RedisOptions& options) {
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || value == 0 || value > 65535) {
-      return Error{Errc::invalid, "redis url: expected a port 1..65535 in \"" + url + "\""};
+      return Error{Errc::invalid, "redis.url: expected a port 1..65535 in \"" + url + "\""};
     }
     port = static_cast<unsigned short>(value);
   }
-  if (host.empty()) return Error{Errc::invalid, "redis url: no host in \"" + url + "\""};
+  if (host.empty()) return Error{Errc::invalid, "redis.url: no host in \"" + url + "\""};
   options.host = std::string(host);
   options.port = port;
   return ok_result();

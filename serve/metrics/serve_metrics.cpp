@@ -106,7 +106,15 @@ ServeMetrics::ServeMetrics(MetricsOptions options)
       grpc_request_duration(BuildHistogram()
                                 .Name("agentrt_grpc_request_duration_seconds")
                                 .Help("Duration of a gRPC call (a stream: until it ended), by method")
-                                .Register(*registry_)) {}
+                                .Register(*registry_)),
+      redis_up(BuildGauge()
+                   .Name("agentrt_redis_up")
+                   .Help("1 when Redis (output hub) is reachable, 0 while serve runs degraded from the store")
+                   .Register(*registry_)),
+      redis_publish_failures(BuildCounter()
+                                 .Name("agentrt_redis_publish_failures_total")
+                                 .Help("Output publishes to Redis that failed (those events reached clients from the store)")
+                                 .Register(*registry_)) {}
 
 std::string ServeMetrics::scrape() const {
   std::ostringstream out;
@@ -122,7 +130,7 @@ std::vector<std::string> ServeMetrics::family_names() const {
           step_overhead.GetName(),      llm_calls.GetName(),             llm_tokens.GetName(),
           tool_calls.GetName(),         tool_retries.GetName(),          sessions_finished.GetName(),
           http_requests.GetName(),      http_request_duration.GetName(), grpc_requests.GetName(),
-          grpc_request_duration.GetName()};
+          grpc_request_duration.GetName(), redis_up.GetName(),              redis_publish_failures.GetName()};
 }
 
 prometheus::Labels ServeMetrics::with_org(prometheus::Labels labels, std::string_view org, std::string_view bot) const {

@@ -64,6 +64,8 @@ class ServeMetrics {
   prometheus::Family<prometheus::Histogram>& http_request_duration;  // {method, route}
   prometheus::Family<prometheus::Counter>& grpc_requests;          // {method, code}
   prometheus::Family<prometheus::Histogram>& grpc_request_duration;  // {method}
+  prometheus::Family<prometheus::Gauge>& redis_up;                  // {} (only with output_hub: redis)
+  prometheus::Family<prometheus::Counter>& redis_publish_failures;  // {}
 };
 
 // Bucket bounds in seconds, from a millisecond to the longest calls and waits we expect.
