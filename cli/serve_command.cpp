@@ -224,6 +224,7 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   if (redis) {
     ports.redis_health = [&redis] { return redis->health(); };
     ports.stop_redis = [&redis] { redis->stop(); };
+    ports.load_definition = redis->definition_loader(*stores->sessions);
   }
   ports.inbox_queue = inbox_queue.get();
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format

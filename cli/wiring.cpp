@@ -7,6 +7,7 @@
 #include "backends/llm/openai_provider.hpp"
 #include "backends/llm/scripted_provider.hpp"
 #include "backends/redis/redis_client.hpp"
+#include "backends/redis/redis_definition_cache.hpp"
 #include "backends/redis/redis_output_hub.hpp"
 #include "backends/redis/redis_subscriber.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
@@ -96,7 +97,7 @@ namespace {
 class WiredRedisOutput final : public RedisOutput {
  public:
   WiredRedisOutput(const boost::asio::any_io_executor& executor, const RedisOptions& options)
-      : client_(executor, options), subscriber_(executor, options), hub_(executor, client_, subscriber_) {
+      : client_(executor, options), subscriber_(executor, options), hub_(executor, client_, subscriber_), definitions_(client_) {
     client_.start();
     subscriber_.start();
   }
@@ -113,6 +114,10 @@ class WiredRedisOutput final : public RedisOutput {
     health.publish_failures = hub_.stats().publish_failures;
     return health;
   }
+  DefinitionLoader definition_loader(SessionStore& store) override {
+    RedisDefinitionCache::Loader from_store = [&store](const std::string& hash) { return store.get_definition(hash); };
+    return [this, from_store](const std::string& hash) { return definitions_.get(hash, from_store); };
+  }
   void stop() override {
     subscriber_.stop();
     client_.stop();
@@ -122,6 +127,7 @@ class WiredRedisOutput final : public RedisOutput {
   RedisClient client_;
   RedisSubscriber subscriber_;
   RedisOutputHub hub_;
+  RedisDefinitionCache definitions_;
 };
 
 }  // namespace

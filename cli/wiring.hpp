@@ -84,6 +84,10 @@ class RedisOutput {
   virtual ~RedisOutput() = default;
   [[nodiscard]] virtual OutputHub& hub() = 0;
   [[nodiscard]] virtual serve::RedisHealth health() const = 0;
+  // Pinned definitions through the Redis read-through cache (agentrt:def:<hash>), `store` on a
+  // miss or while Redis is down. `store` must outlive the loader.
+  using DefinitionLoader = std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)>;
+  [[nodiscard]] virtual DefinitionLoader definition_loader(SessionStore& store) = 0;
   virtual void stop() = 0;  // idempotent; lets the io_context end
 };
 // Errors: a bad url, or password_env naming an unset variable (named, never its value).

@@ -45,6 +45,8 @@ struct ServePorts {
   // stopped so ctx.run() can end. Unset without Redis.
   std::function<RedisHealth()> redis_health{};
   std::function<void()> stop_redis{};
+  // Where the worker loads pinned definitions (serve/worker.hpp DefinitionLoader); unset: the store.
+  std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)> load_definition{};
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

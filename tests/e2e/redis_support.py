@@ -49,6 +49,20 @@ class RedisServer:
                 time.sleep(0.02)
         raise AssertionError(f"redis-server did not start on port {self.port}")
 
+    def keys(self, pattern: str) -> list[str]:
+        """KEYS pattern, over a raw RESP connection (tests only: KEYS scans everything)."""
+        args = ["KEYS", pattern]
+        request = f"*{len(args)}\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in args)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(request.encode())
+            data = b""
+            while True:
+                data += s.recv(65536)
+                lines = data.split(b"\r\n")
+                count = int(lines[0][1:])
+                if len(lines) >= 2 * count + 2:
+                    return [lines[2 + 2 * i].decode() for i in range(count)]
+
     def stop(self) -> None:
         if self.proc is None:
             return

@@ -2,7 +2,8 @@
 
 An API-only worker A (dispatch.max_active_sessions: 0) serves an SSE client; worker B runs the
 session; both share the database and a real redis-server. Tokens are never stored, so a client
-on A can only see B's tokens live through Redis: with the in-process hub it gets none. Then
+on A can only see B's tokens live through Redis: with the in-process hub it gets none. B reads
+the session's pinned definition through the Redis cache (agentrt:def:<hash>). Then
 Redis is killed mid-session: both workers keep working from the store (/readyz 200 but
 "degraded", agentrt_redis_up 0, durable events still reach the client, in order), and when
 Redis returns the tokens flow again.
@@ -75,6 +76,7 @@ class ServeRedisTest(E2ETestCase):
         tokens = [e for e in stream.events if e["event"] == "token"]
         self.assertTrue(tokens, f"live tokens from the other worker came through Redis: {stream.events}")
         self.assertInOrderAndComplete(stream, session)
+        self.assertEqual(len(self.redis.keys("agentrt:def:*")), 1, "the runner read the pinned definition through the cache")
 
         # Redis dies: both workers go on from the store and say they are degraded.
         self.redis.stop()
