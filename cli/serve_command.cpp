@@ -125,6 +125,10 @@ Result<void> apply_flags(const ServeCommandOptions& o, serve::ServeConfig& confi
     config.tracing.sampling_ratio = *ratio;
   }
   if (o.kafka_brokers) config.kafka.brokers = *o.kafka_brokers;
+  if (o.output_hub) {
+    if (auto set = serve::set_output_hub(*o.output_hub, "--output-hub", config.output_hub); !set) return set;
+  }
+  if (o.redis_url) config.redis.url = *o.redis_url;
   return ok_result();
 }
 
@@ -163,6 +167,9 @@ void register_serve_command(CLI::App& app, ServeCommandOptions& o) {
                     "Share of new sessions traced, 0 to 1 (AGENTRT_TRACING_SAMPLING_RATIO; default 1)");
   serve->add_option("--kafka-brokers", o.kafka_brokers,
                     "Kafka bootstrap servers host:port,... for kafka.routes and kafka.lifecycle_topic (AGENTRT_KAFKA_BROKERS)");
+  serve->add_option("--output-hub", o.output_hub,
+                    "in_process (default) or redis: stream sessions running on other workers live (AGENTRT_OUTPUT_HUB)");
+  serve->add_option("--redis-url", o.redis_url, "Redis for --output-hub redis, e.g. redis://127.0.0.1:6379 (AGENTRT_REDIS_URL)");
 }
 
 namespace {
@@ -226,10 +233,26 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   }
   SystemClock clock;
   RandomIdSource ids;
-  InProcessOutputHub hub(ctx.get_executor());
+  InProcessOutputHub in_process_hub(ctx.get_executor());
+  OutputHub* hub = &in_process_hub;
+  std::unique_ptr<RedisOutput> redis;
+  if (config.output_hub == "redis") {
+    auto opened = open_redis_output(ctx.get_executor(), config.redis, env);
+    if (!opened) {
+      err << "agentrt serve: " << opened.error().message << '\n';
+      return kExitUsage;
+    }
+    redis = std::move(opened.value());
+    hub = &redis->hub();
+  }
   raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
-                          adapters_factory(ctx, config, env), &hub, serve::grpc_api::grpc_surface_factory()};
+                          adapters_factory(ctx, config, env), hub, serve::grpc_api::grpc_surface_factory()};
+  if (redis) {
+    ports.redis_health = [&redis] { return redis->health(); };
+    ports.stop_redis = [&redis] { redis->stop(); };
+    ports.load_definition = redis->definition_loader(*stores->sessions);
+  }
   ports.inbox_queue = inbox_queue.get();
   ports.kafka_consumer = kafka.consumer.get();
   ports.kafka_producer = kafka.producer.get();

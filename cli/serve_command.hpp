@@ -36,6 +36,8 @@ struct ServeCommandOptions {
   std::optional<std::string> tracing_endpoint;        // OTLP/HTTP traces URL
   std::optional<std::string> tracing_sampling_ratio;  // 0..1
   std::optional<std::string> kafka_brokers;           // kafka.brokers
+  std::optional<std::string> output_hub;              // in_process or redis
+  std::optional<std::string> redis_url;               // redis://host:port
 };
 
 void register_serve_command(CLI::App& app, ServeCommandOptions& options);

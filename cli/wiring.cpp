@@ -8,6 +8,10 @@
 #include "backends/http/curl_client.hpp"
 #include "backends/llm/openai_provider.hpp"
 #include "backends/llm/scripted_provider.hpp"
+#include "backends/redis/redis_client.hpp"
+#include "backends/redis/redis_definition_cache.hpp"
+#include "backends/redis/redis_output_hub.hpp"
+#include "backends/redis/redis_subscriber.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "backends/tools/command_tool_runner.hpp"
 #include "backends/tools/http_tool_runner.hpp"
@@ -106,6 +110,67 @@ Result<KafkaBus> open_kafka_bus(const boost::asio::any_io_executor& executor, co
     bus.consumer = std::move(consumer).value();
   }
   return bus;
+}
+
+namespace {
+
+class WiredRedisOutput final : public RedisOutput {
+ public:
+  WiredRedisOutput(const boost::asio::any_io_executor& executor, const RedisOptions& options)
+      : client_(executor, options), subscriber_(executor, options), hub_(executor, client_, subscriber_), definitions_(client_) {
+    client_.start();
+    subscriber_.start();
+  }
+  ~WiredRedisOutput() override { stop(); }
+  WiredRedisOutput(const WiredRedisOutput&) = delete;
+  WiredRedisOutput& operator=(const WiredRedisOutput&) = delete;
+
+  OutputHub& hub() override { return hub_; }
+  [[nodiscard]] serve::RedisHealth health() const override {
+    serve::RedisHealth health;
+    health.up = hub_.up();
+    if (!client_.up()) health.detail = client_.last_error();
+    else if (!subscriber_.up()) health.detail = "pub/sub: " + subscriber_.last_error();
+    health.publish_failures = hub_.stats().publish_failures;
+    return health;
+  }
+  DefinitionLoader definition_loader(SessionStore& store) override {
+    RedisDefinitionCache::Loader from_store = [&store](const std::string& hash) { return store.get_definition(hash); };
+    return [this, from_store](const std::string& hash) { return definitions_.get(hash, from_store); };
+  }
+  void stop() override {
+    subscriber_.stop();
+    client_.stop();
+  }
+
+ private:
+  RedisClient client_;
+  RedisSubscriber subscriber_;
+  RedisOutputHub hub_;
+  RedisDefinitionCache definitions_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RedisOutput>> open_redis_output(const boost::asio::any_io_executor& executor,
+                                                       const serve::RedisConfig& config, const EnvReader& env) {
+  RedisOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  if (!config.url.empty()) {
+    if (auto parsed = parse_redis_url(config.url, options); !parsed) return parsed.error();
+  }
+  if (!config.password_env.empty()) {
+    options.password = env(config.password_env).value_or("");
+    if (options.password.empty()) {
+      return Error{Errc::invalid, "redis.password_env: the variable " + config.password_env + " is not set or empty"};
+    }
+  }
+  options.pool_size = config.pool_size;
+  options.connect_timeout = config.connect_timeout;
+  options.command_timeout = config.command_timeout;
+  if (auto checked = check_redis_options(options); !checked) return checked.error();
+  return std::unique_ptr<RedisOutput>(std::make_unique<WiredRedisOutput>(executor, options));
 }
 
 }  // namespace agentrt::cli

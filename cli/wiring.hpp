@@ -17,8 +17,10 @@
 #include "core/ports/inbox_queue.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/llm_provider.hpp"
+#include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
 #include "core/ports/tool_runner.hpp"
+#include "serve/redis_config.hpp"
 
 namespace agentrt {
 class CurlClient;
@@ -90,5 +92,22 @@ struct KafkaBus {
   std::unique_ptr<EventBusProducer> producer;
 };
 Result<KafkaBus> open_kafka_bus(const boost::asio::any_io_executor& executor, const KafkaTarget& target);
+// output_hub: redis: the command pool, the one pub/sub connection and the RedisOutputHub over
+// them, started on `executor` (serve's io_context); they connect (and reconnect) in the
+// background, so serve starts even while Redis is down and runs degraded until it is up.
+class RedisOutput {
+ public:
+  virtual ~RedisOutput() = default;
+  [[nodiscard]] virtual OutputHub& hub() = 0;
+  [[nodiscard]] virtual serve::RedisHealth health() const = 0;
+  // Pinned definitions through the Redis read-through cache (agentrt:def:<hash>), `store` on a
+  // miss or while Redis is down. `store` must outlive the loader.
+  using DefinitionLoader = std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)>;
+  [[nodiscard]] virtual DefinitionLoader definition_loader(SessionStore& store) = 0;
+  virtual void stop() = 0;  // idempotent; lets the io_context end
+};
+// Errors: a bad url, or password_env naming an unset variable (named, never its value).
+Result<std::unique_ptr<RedisOutput>> open_redis_output(const boost::asio::any_io_executor& executor,
+                                                       const serve::RedisConfig& config, const EnvReader& env);
 
 }  // namespace agentrt::cli

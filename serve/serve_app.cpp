@@ -131,6 +131,29 @@ asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, ConfigWatcher&
   }
 }
 
+// /readyz lists Redis under "degraded" while it is down (the store serves; still 200).
+std::function<std::vector<DegradedDependency>()> degraded_probe(const std::function<RedisHealth()>& redis) {
+  if (!redis) return {};
+  return [redis] {
+    std::vector<DegradedDependency> down;
+    if (auto health = redis(); !health.up) down.push_back(DegradedDependency{"redis", health.detail});
+    return down;
+  };
+}
+
+// agentrt_redis_up and agentrt_redis_publish_failures_total, read from the hub at each scrape.
+void watch_redis_metrics(MetricsEndpoint& endpoint, ServeMetrics& metrics, const std::function<RedisHealth()>& redis) {
+  if (!redis) return;
+  auto& up = metrics.redis_up.Add({});
+  auto& failures = metrics.redis_publish_failures.Add({});
+  endpoint.on_scrape([redis, &up, &failures] {
+    const auto health = redis();
+    up.Set(health.up ? 1.0 : 0.0);
+    const auto counted = static_cast<std::uint64_t>(failures.Value());
+    if (health.publish_failures > counted) failures.Increment(static_cast<double>(health.publish_failures - counted));
+  });
+}
+
 }  // namespace
 
 int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports, asio::io_context& ctx, std::ostream& out,
@@ -176,7 +199,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   LifecycleEvents* lifecycle_events = lifecycle ? &*lifecycle : nullptr;
   Worker worker(ctx.get_executor(),
                 WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics,
-                            lifecycle_events},
+                            lifecycle_events, ports.load_definition},
                 std::move(worker_options));
 
   BotCatalog catalog(bots.value());  // a reload replaces it; bots.value() stays the start's set
@@ -228,7 +251,9 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   HttpServer server(ctx.get_executor(), http_options,
                     [&router, &http_metrics](const ServerRequest& request) { return router.handle(request, &http_metrics); });
   Shutdown shutdown(ctx, worker, server, config.shutdown_grace);
-  add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); });
+  add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); },
+                    degraded_probe(ports.redis_health));
+  watch_redis_metrics(metrics_endpoint, metrics, ports.redis_health);
   if (auto listening = server.listen(); !listening) {
     err << "agentrt serve: " << listening.error().message << '\n';
     return kExitFailure;
@@ -301,6 +326,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
       shutdown.done();
       boost::system::error_code ignored;
       reload_signal.cancel(ignored);  // its wait would keep ctx.run() going
+      if (ports.stop_redis) ports.stop_redis();  // its reconnect loops would keep ctx.run() going
       if (*exporter) (*exporter)->stop();  // sends what is queued; its destructor waits for that
     });
   });

@@ -12,6 +12,7 @@
 // once). Nothing is lost either way: an interrupted call is redone by the next owner with the
 // same idempotency key.
 
+#include <functional>
 #include <iosfwd>
 
 #include <boost/asio/io_context.hpp>
@@ -45,6 +46,13 @@ struct ServePorts {
   // the producer of dead letters and lifecycle events; null: none. Usable on `ctx`'s executor.
   EventBusConsumer* kafka_consumer = nullptr;
   EventBusProducer* kafka_producer = nullptr;
+  // output_hub: redis (cli/wiring.cpp): Redis's health for /readyz (listed under "degraded",
+  // still 200) and /metrics (agentrt_redis_up), and its stop, run once the API servers have
+  // stopped so ctx.run() can end. Unset without Redis.
+  std::function<RedisHealth()> redis_health{};
+  std::function<void()> stop_redis{};
+  // Where the worker loads pinned definitions (serve/worker.hpp DefinitionLoader); unset: the store.
+  std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)> load_definition{};
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

@@ -355,7 +355,8 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   Diagnostics diag(path, &*doc);
   ObjectReader top(doc->root, "", diag,
                    {"listen", "db", "store", "inbox", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs",
-                    "llm", "metrics", "log_level", "admin_token_env", "tracing", "config_reload_interval", "kafka"});
+                    "llm", "metrics", "log_level", "admin_token_env", "tracing", "config_reload_interval", "kafka",
+                    "output_hub", "redis"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
       diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
@@ -391,6 +392,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   read_llm(top, config);
   read_tracing(top, config.tracing);
   read_kafka(top, config.kafka);
+  read_redis(top, config.output_hub, config.redis);
   read_observability(top, config);
   if (!diag.empty()) return diag.to_error();
   config.config_path = path;
@@ -471,6 +473,7 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
   }
   if (auto applied = apply_tracing_env(env, config.tracing); !applied) return applied;
   if (auto applied = apply_kafka_env(env, config.kafka); !applied) return applied;
+  if (auto applied = apply_redis_env(env, config.output_hub, config.redis); !applied) return applied;
   return ok_result();
 }
 
@@ -504,6 +507,7 @@ Result<void> check_serve_config(const ServeConfig& config) {
   }
   if (config.listen_host.empty()) return Error{Errc::invalid, where + ": listen host is empty"};
   if (auto kafka = check_kafka(config.kafka, where); !kafka) return kafka;
+  if (auto checked = check_redis(config.output_hub, config.redis, where); !checked) return checked;
   return check_tracing(config.tracing, where);
 }
 

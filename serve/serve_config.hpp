@@ -16,6 +16,7 @@
 #include "core/model/error.hpp"
 #include "core/runtime/held_lease.hpp"
 #include "serve/kafka_config.hpp"
+#include "serve/redis_config.hpp"
 #include "serve/sqs_inbox_consumer.hpp"
 #include "serve/tracing_config.hpp"
 
@@ -71,6 +72,10 @@ struct ServeConfig {
   std::map<std::string, std::string> bots;  // bot name -> definition file (sessions of that bot run it)
   std::vector<OrgAccess> orgs;
   LlmOverrides llm;
+  // output_hub: in_process (the default: streams of sessions on other workers follow the store)
+  // or redis (pub/sub through `redis:`, serve/redis_config.hpp).
+  std::string output_hub = "in_process";
+  RedisConfig redis;
   TracingConfig tracing;  // OTLP export of traces (serve/tracing_config.hpp); off by default
   KafkaConfig kafka;      // Kafka signals in and lifecycle events out (serve/kafka_config.hpp); off by default
   bool metrics_org_labels = true;  // metrics.org_labels: org and bot labels on GET /metrics
@@ -99,7 +104,8 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
 // AGENTRT_LLM_MODEL, AGENTRT_LLM_API_KEY_ENV, AGENTRT_BOTS, AGENTRT_ORGS, AGENTRT_ORG_QUOTAS,
 // AGENTRT_GRPC_LISTEN, AGENTRT_LOG_LEVEL, AGENTRT_ADMIN_TOKEN_ENV, AGENTRT_STORE, AGENTRT_DYNAMODB_TABLE,
 // AGENTRT_CONFIG_RELOAD_INTERVAL,
-// the tracing variables (serve/tracing_config.hpp) and the Kafka ones (serve/kafka_config.hpp).
+// the tracing variables (serve/tracing_config.hpp), the Kafka ones (serve/kafka_config.hpp) and
+// the Redis ones (serve/redis_config.hpp).
 Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config);
 // Checks the whole: heartbeat well under the TTL, quotas within the worker's bound, listen
 // address, at least one org (an API nobody can call is a mistake).

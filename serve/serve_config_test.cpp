@@ -628,5 +628,44 @@ TEST(ServeConfigEnv, InboxVariablesChooseSqsAndItsQueue) {
   EXPECT_FALSE(apply_serve_env(env_of({{"AGENTRT_INBOX", "redis"}}), config).ok());
 }
 
+TEST_F(ServeConfigFileTest, TheOutputHubIsInProcessByDefaultOrRedis) {
+  EXPECT_EQ(ServeConfig{}.output_hub, "in_process");
+  ASSERT_TRUE(load("output_hub: redis\nredis: {url: 'redis://cache:6380', password_env: REDIS_PASSWORD, pool_size: 8, "
+                   "connect_timeout: 2s, command_timeout: 250ms}\n")
+                  .ok());
+  EXPECT_EQ(config_.output_hub, "redis");
+  EXPECT_EQ(config_.redis.url, "redis://cache:6380");
+  EXPECT_EQ(config_.redis.password_env, "REDIS_PASSWORD");
+  EXPECT_EQ(config_.redis.pool_size, 8u);
+  EXPECT_EQ(config_.redis.connect_timeout, milliseconds{2000});
+  EXPECT_EQ(config_.redis.command_timeout, milliseconds{250});
+  ASSERT_TRUE(load("redis: {host: 10.0.0.5, port: 6390}\n").ok());
+  EXPECT_EQ(config_.redis.host, "10.0.0.5");
+  EXPECT_EQ(config_.redis.port, 6390);
+  EXPECT_THAT(error_of("output_hub: kafka\n"), HasSubstr("in_process or redis"));
+  EXPECT_THAT(error_of("redis: {pool_size: 0}\n"), HasSubstr("redis.pool_size"));
+  EXPECT_THAT(error_of("redis: {password: hunter2}\n"), HasSubstr("password"));
+}
+
+TEST(ServeConfigEnv, RedisVariablesChooseTheHubAndTheServer) {
+  ServeConfig config;
+  config.orgs.push_back(OrgAccess{"acme", "ACME_TOKEN", ""});
+  ASSERT_TRUE(apply_serve_env(env_of({{"AGENTRT_OUTPUT_HUB", "redis"}, {"AGENTRT_REDIS_URL", "redis://r:6379"},
+                                      {"AGENTRT_REDIS_PASSWORD_ENV", "RP"}}),
+                              config)
+                  .ok());
+  EXPECT_EQ(config.output_hub, "redis");
+  EXPECT_EQ(config.redis.url, "redis://r:6379");
+  EXPECT_EQ(config.redis.password_env, "RP");
+  EXPECT_TRUE(check_serve_config(config).ok());
+  config.redis.url = "http://r:6379";
+  const auto refused = check_serve_config(config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("redis.url"));
+  const auto bad = apply_serve_env(env_of({{"AGENTRT_OUTPUT_HUB", "memcached"}}), config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("AGENTRT_OUTPUT_HUB"));
+}
+
 }  // namespace
 }  // namespace agentrt::serve

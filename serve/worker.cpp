@@ -192,7 +192,12 @@ void Worker::finished(const SessionId& id, const std::string& org) {
 
 asio::awaitable<Result<std::shared_ptr<Worker::LoadedDefinition>>> Worker::definition_for(const SessionRecord& record) {
   if (auto it = definitions_.find(record.definition_hash); it != definitions_.end()) co_return it->second;
-  auto canonical = co_await ports_.store->get_definition(record.definition_hash);
+  Result<nlohmann::json> canonical = Error{Errc::fatal, "not loaded"};
+  if (ports_.load_definition) {
+    canonical = co_await ports_.load_definition(record.definition_hash);
+  } else {
+    canonical = co_await ports_.store->get_definition(record.definition_hash);
+  }
   if (!canonical) co_return canonical.error().with_context("load definition of session " + record.id.str());
   auto definition = definition_from_canonical(*canonical);
   if (!definition) co_return definition.error().with_context("pinned definition of session " + record.id.str());

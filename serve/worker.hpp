@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +57,10 @@ struct WorkerOptions {
   std::chrono::milliseconds poll_interval{200};
 };
 
+// Loads a pinned definition (canonical JSON) by its hash. Unset: SessionStore::get_definition.
+// Set: a read-through cache in front of the store (Redis), which reads the store on a miss.
+using DefinitionLoader = std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)>;
+
 struct WorkerPorts {
   SessionStore* store = nullptr;
   LeaseStore* leases = nullptr;
@@ -65,6 +70,7 @@ struct WorkerPorts {
   SpanSink* spans = nullptr;  // optional: where each activation's spans go (tracing on)
   ServeMetrics* metrics = nullptr;  // optional: lease, activation and session metrics
   LifecycleEvents* lifecycle = nullptr;  // optional: sessions' lifecycle events to the bus
+  DefinitionLoader load_definition{};  // optional: see DefinitionLoader
 };
 
 struct WorkerStats {

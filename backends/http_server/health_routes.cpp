@@ -9,17 +9,24 @@ boost::asio::awaitable<ServerResponse> healthz(const ServerRequest&, const PathP
   co_return json_response(200, nlohmann::json{{"status", "ok"}});
 }
 
-boost::asio::awaitable<ServerResponse> readyz(bool ready) {
-  if (ready) co_return json_response(200, nlohmann::json{{"status", "ready"}});
-  co_return json_error(503, "not_ready", "the server is not ready to take requests");
+boost::asio::awaitable<ServerResponse> readyz(bool ready, std::vector<DegradedDependency> degraded) {
+  if (!ready) co_return json_error(503, "not_ready", "the server is not ready to take requests");
+  nlohmann::json body{{"status", "ready"}};
+  if (!degraded.empty()) {
+    auto& list = body["degraded"] = nlohmann::json::array();
+    for (const auto& d : degraded) list.push_back({{"name", d.name}, {"detail", d.detail}});
+  }
+  co_return json_response(200, body);
 }
 
 }  // namespace
 
-void add_health_routes(Router& router, std::function<bool()> ready) {
+void add_health_routes(Router& router, std::function<bool()> ready, std::function<std::vector<DegradedDependency>()> degraded) {
   router.add("GET", "/healthz", healthz);
-  // Not a coroutine lambda: the probe runs now, and no coroutine frame refers to the closure.
-  router.add("GET", "/readyz", [probe = std::move(ready)](const ServerRequest&, const PathParams&) { return readyz(probe()); });
+  // Not a coroutine lambda: the probes run now, and no coroutine frame refers to the closure.
+  router.add("GET", "/readyz", [probe = std::move(ready), down = std::move(degraded)](const ServerRequest&, const PathParams&) {
+    return readyz(probe(), down ? down() : std::vector<DegradedDependency>{});
+  });
 }
 
 }  // namespace agentrt

@@ -2,6 +2,8 @@
 // The probes of `agentrt serve`: liveness and readiness, as routes on the API port.
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "backends/http_server/router.hpp"
 
@@ -11,6 +13,14 @@ namespace agentrt {
 // GET /readyz: 200 {"status":"ready"} when `ready()` is true, else 503 not_ready (readiness:
 // for instance the store is reachable and the server is not draining). `ready` runs on the
 // server's executor for each probe: it must be cheap and must not block.
-void add_health_routes(Router& router, std::function<bool()> ready);
+// `degraded` (optional) names the optional dependencies that are down, each {"name","detail"}:
+// the server still takes requests (200), and the body says what runs slower:
+// {"status":"ready","degraded":[{"name":"redis","detail":"..."}]}.
+struct DegradedDependency {
+  std::string name;
+  std::string detail;  // why it is down; never a secret
+};
+void add_health_routes(Router& router, std::function<bool()> ready,
+                       std::function<std::vector<DegradedDependency>()> degraded = {});
 
 }  // namespace agentrt

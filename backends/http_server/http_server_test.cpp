@@ -533,7 +533,8 @@ TEST_F(HttpServerTest, PortTakenIsAClearError) {
 
 TEST_F(HttpServerTest, HealthAndReadinessProbes) {
   bool ready = false;
-  add_health_routes(router_, [&ready] { return ready; });
+  std::vector<DegradedDependency> degraded;
+  add_health_routes(router_, [&ready] { return ready; }, [&degraded] { return degraded; });
   start();
   const auto health = send(request("GET", "/healthz"));
   ASSERT_TRUE(health.ok()) << health.error().to_string();
@@ -547,6 +548,15 @@ TEST_F(HttpServerTest, HealthAndReadinessProbes) {
   const auto now_ready = send(request("GET", "/readyz"));
   ASSERT_TRUE(now_ready.ok());
   EXPECT_EQ(now_ready->status, 200);
+  EXPECT_FALSE(nlohmann::json::parse(now_ready->body).contains("degraded"));
+  degraded.push_back(DegradedDependency{"redis", "connection refused"});
+  const auto slower = send(request("GET", "/readyz"));  // still ready: the dependency is optional
+  ASSERT_TRUE(slower.ok());
+  EXPECT_EQ(slower->status, 200);
+  const auto body = nlohmann::json::parse(slower->body);
+  EXPECT_EQ(body["status"], "ready");
+  EXPECT_EQ(body["degraded"][0]["name"], "redis");
+  EXPECT_EQ(body["degraded"][0]["detail"], "connection refused");
 }
 
 }  // namespace

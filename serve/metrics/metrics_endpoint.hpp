@@ -10,6 +10,7 @@
 // Threading: on the serve io_context.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <set>
 
@@ -32,6 +33,8 @@ class MetricsEndpoint {
       : metrics_(metrics), store_(store), clock_(clock) {}
 
   void add_routes(Router& router);
+  // Runs at every scrape, before the families are read (gauges read from elsewhere: Redis).
+  void on_scrape(std::function<void()> refresh) { on_scrape_ = std::move(refresh); }
   boost::asio::awaitable<ServerResponse> scrape();
 
  private:
@@ -42,7 +45,8 @@ class MetricsEndpoint {
   const Clock& clock_;
   std::optional<std::chrono::steady_clock::time_point> counted_at_;
   bool counting_ = false;
-  std::set<prometheus::Labels> counted_;  // label sets set before: zeroed when they disappear
+  std::set<prometheus::Labels> counted_;
+  std::function<void()> on_scrape_;  // label sets set before: zeroed when they disappear
 };
 
 }  // namespace agentrt::serve

@@ -127,7 +127,15 @@ ServeMetrics::ServeMetrics(MetricsOptions options)
       kafka_events(BuildCounter()
                        .Name("agentrt_kafka_lifecycle_events_total")
                        .Help("Session lifecycle events for Kafka, by outcome (queued, dropped: local queue full)")
-                       .Register(*registry_)) {}
+                       .Register(*registry_)),
+      redis_up(BuildGauge()
+                   .Name("agentrt_redis_up")
+                   .Help("1 when Redis (output hub) is reachable, 0 while serve runs degraded from the store")
+                   .Register(*registry_)),
+      redis_publish_failures(BuildCounter()
+                                 .Name("agentrt_redis_publish_failures_total")
+                                 .Help("Output publishes to Redis that failed (those events reached clients from the store)")
+                                 .Register(*registry_)) {}
 
 std::string ServeMetrics::scrape() const {
   std::ostringstream out;
@@ -144,7 +152,8 @@ std::vector<std::string> ServeMetrics::family_names() const {
           tool_calls.GetName(),         tool_retries.GetName(),          sessions_finished.GetName(),
           http_requests.GetName(),      http_request_duration.GetName(), grpc_requests.GetName(),
           grpc_request_duration.GetName(), config_reloads.GetName(),     kafka_records.GetName(),      kafka_dead_letters.GetName(),
-          kafka_consumer_lag.GetName(),    kafka_events.GetName()};
+          kafka_consumer_lag.GetName(),    kafka_events.GetName(),        redis_up.GetName(),
+          redis_publish_failures.GetName()};
 }
 
 prometheus::Labels ServeMetrics::with_org(prometheus::Labels labels, std::string_view org, std::string_view bot) const {

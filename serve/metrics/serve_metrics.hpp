@@ -69,6 +69,8 @@ class ServeMetrics {
   prometheus::Family<prometheus::Counter>& kafka_dead_letters;     // {reason}
   prometheus::Family<prometheus::Gauge>& kafka_consumer_lag;       // {}
   prometheus::Family<prometheus::Counter>& kafka_events;           // {outcome}
+  prometheus::Family<prometheus::Gauge>& redis_up;                  // {} (only with output_hub: redis)
+  prometheus::Family<prometheus::Counter>& redis_publish_failures;  // {}
 };
 
 // Bucket bounds in seconds, from a millisecond to the longest calls and waits we expect.
