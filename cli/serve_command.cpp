@@ -199,11 +199,13 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   }
   SystemClock clock;
   RandomIdSource ids;
+  auto kv = cached_kv(*stores->kv, clock);  // declared after the stores and clock: destroyed first
   InProcessOutputHub hub(ctx.get_executor());
   raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
                           adapters_factory(ctx, config, env), &hub, serve::grpc_api::grpc_surface_factory()};
   ports.inbox_queue = inbox_queue.get();
+  ports.kv = kv.get();
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);
 }

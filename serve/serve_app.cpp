@@ -25,6 +25,7 @@
 #include "serve/metrics/metrics_endpoint.hpp"
 #include "serve/org_tokens.hpp"
 #include "serve/event_stream_api.hpp"
+#include "serve/kv_api.hpp"
 #include "serve/session_api.hpp"
 #include "serve/socketio_api.hpp"
 #include "serve/worker.hpp"
@@ -184,6 +185,8 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.inbox_queue = ports.inbox_queue;
   SessionApi api(std::move(api_context));
   api.add_routes(router);
+  KvApi kv_api(KvApiContext{ports.kv, &tokens.value(), &bots.value()});
+  if (ports.kv != nullptr) kv_api.add_routes(router);
   StreamContext stream_context;
   stream_context.store = ports.store;
   stream_context.hub = ports.hub;

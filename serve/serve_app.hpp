@@ -19,6 +19,7 @@
 #include "core/ports/clock.hpp"
 #include "core/ports/id_source.hpp"
 #include "core/ports/inbox_queue.hpp"
+#include "core/ports/kv_store.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
@@ -39,6 +40,8 @@ struct ServePorts {
   // inbox: {kind: sqs}: the API sends messages here and a SqsInboxConsumer moves them into
   // the store; it must be usable on `ctx`'s executor. Null: messages go to the store directly.
   InboxQueue* inbox_queue = nullptr;
+  // The KV store of /v1/bots/{bot}/kv (docs/serve.md "KV"); null: those routes are absent.
+  KvStore* kv = nullptr;
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;
