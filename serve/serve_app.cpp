@@ -166,7 +166,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   WorkerOptions worker_options{worker_id, config.lease, config.max_active_sessions, config.org_quotas,
                                config.poll_interval};
   Worker worker(ctx.get_executor(),
-                WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics},
+                WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics, ports.kv},
                 std::move(worker_options));
 
   Router router;

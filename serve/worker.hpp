@@ -33,6 +33,7 @@
 
 #include "core/model/definition.hpp"
 #include "core/ports/clock.hpp"
+#include "core/ports/kv_store.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
@@ -63,6 +64,7 @@ struct WorkerPorts {
   OutputHub* hub = nullptr;  // optional: where running sessions publish their output
   SpanSink* spans = nullptr;  // optional: where each activation's spans go (tracing on)
   ServeMetrics* metrics = nullptr;  // optional: lease, activation and session metrics
+  KvStore* kv = nullptr;  // optional: the KV of the kv_get/kv_put tools (each session's org and bot)
 };
 
 struct WorkerStats {
