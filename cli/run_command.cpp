@@ -18,6 +18,7 @@
 #include "core/definition/definition_loader.hpp"
 #include "core/definition/effective_definition.hpp"
 #include "core/runtime/new_session.hpp"
+#include "core/runtime/kv_tool_runner.hpp"
 #include "core/runtime/session_runner.hpp"
 
 namespace agentrt::cli {
@@ -88,6 +89,7 @@ class RunCommand {
     if (!stores) return report(stores.error(), kExitFailure);
     store_ = std::move(stores->sessions);
     leases_ = std::move(stores->leases);
+    kv_ = std::move(stores->kv);
 
     auto opened = open_session();
     if (std::holds_alternative<OpenError>(opened)) {
@@ -186,6 +188,9 @@ class RunCommand {
     auto lease = run_sync(ctx_, HeldLease::take(*leases_, clock_, session_.id, lease_owner_, HeldLease::Mode::take_over, kCliLease));
     if (!lease) return lease.error().with_context("take over session " + session_.id.str());
     RuntimePorts ports{store_.get(), adapters_.llm.get(), adapters_.http_tools.get(), adapters_.command_tools.get(), &clock_};
+    // kv_get/kv_put: the SQLite KV of this database, in the session's (org, bot) scope.
+    KvToolRunner kv_tools(*kv_, KvScope{OrgId{session_.info.value("org", "")}, BotId{session_.info.value("bot", "")}});
+    ports.kv_tools = &kv_tools;
     RunOptions options;
     options.api_key = api_key_;
     SessionRunner runner(ports, session_.id, session_.definition, lease->epoch(), std::move(options), output_.get());
@@ -244,6 +249,7 @@ class RunCommand {
   RandomIdSource ids_;
   std::unique_ptr<SessionStore> store_;
   std::unique_ptr<LeaseStore> leases_;  // after store_: destroyed first
+  std::unique_ptr<KvStore> kv_;         // after store_: destroyed first
   std::string lease_owner_ = process_lease_owner("run");
   OpenedSession session_;
   Adapters adapters_;  // after store_: destroyed first, while the io_context still exists

@@ -245,6 +245,7 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
     redis = std::move(opened.value());
     hub = &redis->hub();
   }
+  auto kv = cached_kv(*stores->kv, clock);  // declared after the stores and clock: destroyed first
   raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
                           adapters_factory(ctx, config, env), hub, serve::grpc_api::grpc_surface_factory()};
@@ -256,6 +257,7 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   ports.inbox_queue = inbox_queue.get();
   ports.kafka_consumer = kafka.consumer.get();
   ports.kafka_producer = kafka.producer.get();
+  ports.kv = kv.get();
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format
   ports.reload_config = [&o, &env] { return build_config(o, env); };
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);

@@ -12,6 +12,7 @@
 #include "backends/redis/redis_definition_cache.hpp"
 #include "backends/redis/redis_output_hub.hpp"
 #include "backends/redis/redis_subscriber.hpp"
+#include "backends/memory/caching_kv_store.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "backends/tools/command_tool_runner.hpp"
 #include "backends/tools/http_tool_runner.hpp"
@@ -56,7 +57,8 @@ Result<EmbeddedStores> open_embedded_stores(const std::filesystem::path& path, b
   auto store = open_sqlite_session_store(std::move(options));
   if (!store) return store.error();
   auto leases = (*store)->lease_store();
-  return EmbeddedStores{std::move(store.value()), std::move(leases)};
+  auto kv = (*store)->kv_store();
+  return EmbeddedStores{std::move(store.value()), std::move(leases), std::move(kv)};
 }
 
 namespace {
@@ -75,7 +77,12 @@ Result<EmbeddedStores> open_dynamodb_stores(const DynamoDbTarget& target, const 
   auto store = open_dynamodb_session_store(dynamodb_options(target), env);
   if (!store) return store.error();
   auto leases = (*store)->lease_store();
-  return EmbeddedStores{std::move(store.value()), std::move(leases)};
+  auto kv = (*store)->kv_store();
+  return EmbeddedStores{std::move(store.value()), std::move(leases), std::move(kv)};
+}
+
+std::unique_ptr<KvStore> cached_kv(KvStore& store, const Clock& clock) {
+  return make_caching_kv_store(store, clock);
 }
 
 Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReader& env, std::chrono::milliseconds wait_max) {

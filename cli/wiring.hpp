@@ -14,7 +14,9 @@
 #include "core/model/definition.hpp"
 #include "core/model/error.hpp"
 #include "core/ports/event_bus.hpp"
+#include "core/ports/clock.hpp"
 #include "core/ports/inbox_queue.hpp"
+#include "core/ports/kv_store.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/llm_provider.hpp"
 #include "core/ports/output_hub.hpp"
@@ -46,10 +48,11 @@ Result<Adapters> make_adapters(const boost::asio::any_io_executor& ex, const Mod
 // The embedded store: SQLite at `path` (parent folders created).
 Result<std::unique_ptr<SessionStore>> open_embedded_store(const std::filesystem::path& path, bool read_only);
 
-// The embedded store and its LeaseStore (same database; `leases` is destroyed first).
+// The embedded store, its LeaseStore and KvStore (same database; destroyed before `sessions`).
 struct EmbeddedStores {
   std::unique_ptr<SessionStore> sessions;
   std::unique_ptr<LeaseStore> leases;
+  std::unique_ptr<KvStore> kv;  // uncached: put cached_kv() in front of it for serving
 };
 Result<EmbeddedStores> open_embedded_stores(const std::filesystem::path& path, bool read_only);
 
@@ -61,9 +64,13 @@ struct DynamoDbTarget {
 };
 using EnvReader = std::function<std::optional<std::string>(const std::string& name)>;
 
-// The DynamoDB SessionStore and LeaseStore (`leases` destroyed first); checks the table's
+// The DynamoDB SessionStore, LeaseStore and KvStore (destroyed before the store); checks the table's
 // schema version. Blocks for one request: startup only.
 Result<EmbeddedStores> open_dynamodb_stores(const DynamoDbTarget& target, const EnvReader& env);
+
+// `store` behind the in-process LRU read cache (5 s TTL for other processes' writes; see
+// backends/memory/caching_kv_store.hpp). `store` and `clock` must outlive it.
+std::unique_ptr<KvStore> cached_kv(KvStore& store, const Clock& clock);
 
 // `agentrt admin create-tables`: creates the table and its indexes unless they exist, waits
 // until ACTIVE. Returns true when it created the table, false when it existed already.

@@ -29,6 +29,7 @@
 #include "serve/event_stream_api.hpp"
 #include "serve/kafka_signal_consumer.hpp"
 #include "serve/lifecycle_events.hpp"
+#include "serve/kv_api.hpp"
 #include "serve/session_api.hpp"
 #include "serve/socketio_api.hpp"
 #include "serve/worker.hpp"
@@ -199,7 +200,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   LifecycleEvents* lifecycle_events = lifecycle ? &*lifecycle : nullptr;
   Worker worker(ctx.get_executor(),
                 WorkerPorts{ports.store, &worker_leases, ports.clock, ports.adapters, ports.hub, spans, &metrics,
-                            lifecycle_events, ports.load_definition},
+                            lifecycle_events, ports.load_definition, ports.kv},
                 std::move(worker_options));
 
   BotCatalog catalog(bots.value());  // a reload replaces it; bots.value() stays the start's set
@@ -220,6 +221,8 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   api_context.lifecycle = lifecycle_events;
   SessionApi api(std::move(api_context));
   api.add_routes(router);
+  KvApi kv_api(KvApiContext{ports.kv, &tokens.value(), &catalog});
+  if (ports.kv != nullptr) kv_api.add_routes(router);
   StreamContext stream_context;
   stream_context.store = ports.store;
   stream_context.hub = ports.hub;

@@ -21,6 +21,7 @@
 #include "core/ports/event_bus.hpp"
 #include "core/ports/id_source.hpp"
 #include "core/ports/inbox_queue.hpp"
+#include "core/ports/kv_store.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
@@ -53,6 +54,8 @@ struct ServePorts {
   std::function<void()> stop_redis{};
   // Where the worker loads pinned definitions (serve/worker.hpp DefinitionLoader); unset: the store.
   std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)> load_definition{};
+  // The KV store of /v1/bots/{bot}/kv (docs/serve.md "KV"); null: those routes are absent.
+  KvStore* kv = nullptr;
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

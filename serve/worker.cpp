@@ -15,6 +15,7 @@
 #include "core/runtime/observer_fanout.hpp"
 #include "core/runtime/output_publisher.hpp"
 #include "core/runtime/session_tracer.hpp"
+#include "core/runtime/kv_tool_runner.hpp"
 #include "core/runtime/session_runner.hpp"
 #include "core/runtime/task_group.hpp"
 #include "serve/metrics/metrics_observer.hpp"
@@ -278,6 +279,8 @@ asio::awaitable<void> Worker::activate(RunnableSession candidate) {
   } else if (!self->cancel_requested) {
     auto& adapters = *(*loaded)->adapters;
     RuntimePorts runtime{ports_.store, &adapters.llm(), &adapters.http_tools(), &adapters.command_tools(), ports_.clock};
+    std::optional<KvToolRunner> kv_tools;
+    if (ports_.kv != nullptr) runtime.kv_tools = &kv_tools.emplace(*ports_.kv, KvScope{record->org, record->bot});
     RunOptions run_options;
     run_options.wait_for_timers = false;  // asleep: release the session; the dispatcher wakes it when due
     run_options.api_key = adapters.api_key();

@@ -34,6 +34,7 @@
 
 #include "core/model/definition.hpp"
 #include "core/ports/clock.hpp"
+#include "core/ports/kv_store.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
@@ -71,6 +72,7 @@ struct WorkerPorts {
   ServeMetrics* metrics = nullptr;  // optional: lease, activation and session metrics
   LifecycleEvents* lifecycle = nullptr;  // optional: sessions' lifecycle events to the bus
   DefinitionLoader load_definition{};  // optional: see DefinitionLoader
+  KvStore* kv = nullptr;  // optional: the KV of the kv_get/kv_put tools (each session's org and bot)
 };
 
 struct WorkerStats {

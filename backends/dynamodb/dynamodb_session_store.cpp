@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "backends/dynamodb/dynamodb_kv_store.hpp"
 #include "backends/dynamodb/dynamodb_lease_store.hpp"
 #include "backends/dynamodb/dynamodb_schema.hpp"
 
@@ -77,6 +78,8 @@ asio::awaitable<Result<std::vector<InboxMessage>>> DynamoDbSessionStore::pending
 }
 
 std::unique_ptr<LeaseStore> DynamoDbSessionStore::lease_store() { return std::make_unique<DynamoDbLeaseStore>(*db_); }
+
+std::unique_ptr<KvStore> DynamoDbSessionStore::kv_store() { return std::make_unique<DynamoDbKvStore>(*db_); }
 
 Result<std::unique_ptr<DynamoDbSessionStore>> open_dynamodb_session_store(DynamoDbOptions options,
                                                                           const AwsEnvLookup& env) {

@@ -12,6 +12,7 @@
 
 #include "backends/dynamodb/dynamodb_connection.hpp"
 #include "backends/dynamodb/dynamodb_ops.hpp"
+#include "core/ports/kv_store.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/session_store.hpp"
 
@@ -40,6 +41,9 @@ class DynamoDbSessionStore final : public SessionStore {
 
   // The LeaseStore on the same table and connection; it must be destroyed before this store.
   std::unique_ptr<LeaseStore> lease_store();
+  // The KvStore on the same table and connection (backends/dynamodb/dynamodb_kv_store.hpp); it
+  // must be destroyed before this store.
+  std::unique_ptr<KvStore> kv_store();
   [[nodiscard]] DynamoDbConnection& connection() { return *db_; }
 
  private:

@@ -106,4 +106,10 @@ boost::asio::awaitable<Result<T>> run_job(Submit& submit, JobKind kind, std::str
       boost::asio::use_awaitable, std::move(what), std::move(body));
 }
 
+// An awaitable that fails at once, for checks made before any job is queued.
+template <class T>
+boost::asio::awaitable<Result<T>> failed_now(Error error) {
+  co_return error;
+}
+
 }  // namespace agentrt::sqlite

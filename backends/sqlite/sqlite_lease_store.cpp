@@ -10,19 +10,11 @@
 namespace agentrt {
 
 using boost::asio::awaitable;
+using sqlite::failed_now;
 using sqlite::JobKind;
 using sqlite::LeaseChange;
 using sqlite::run_job;
 using sqlite::SqliteDb;
-
-namespace {
-
-template <class T>
-awaitable<Result<T>> failed_now(Error error) {
-  co_return error;
-}
-
-}  // namespace
 
 // Like SqliteSessionStore, no method is itself a coroutine (GCC 12 and init-captures).
 

@@ -98,7 +98,7 @@ TEST_F(SqliteLeaseStoreTest, AVersion1DatabaseIsMigratedKeepingItsSessions) {
     ASSERT_EQ(sqlite3_open(dir_.file("agentrt.db").c_str(), &raw), SQLITE_OK);
     std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> db(raw, &sqlite3_close_v2);
     ASSERT_EQ(sqlite3_exec(db.get(),
-                           "DROP TABLE archived_events; ALTER TABLE sessions DROP COLUMN lease_owner; "
+                           "DROP TABLE kv; DROP TABLE archived_events; ALTER TABLE sessions DROP COLUMN lease_owner; "
                            "ALTER TABLE sessions DROP COLUMN lease_expires_ms; DELETE FROM schema_version WHERE version > 1",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)

@@ -81,6 +81,16 @@ CREATE TABLE archived_events (
   PRIMARY KEY (session_id, branch, seq)
 );
 )sql"},
+    // The KvStore port: one row per (org, bot, key); the value is compact JSON text.
+    Migration{3, R"sql(
+CREATE TABLE kv (
+  org TEXT NOT NULL,
+  bot TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (org, bot, key)
+) WITHOUT ROWID;
+)sql"},
 };
 
 constexpr std::string_view kCreateVersionTable =

@@ -5,6 +5,7 @@
 
 #include "backends/sqlite/sqlite_errors.hpp"
 #include "backends/sqlite/sqlite_job.hpp"
+#include "backends/sqlite/sqlite_kv_store.hpp"
 #include "backends/sqlite/sqlite_lease_store.hpp"
 #include "backends/sqlite/sqlite_reset_ops.hpp"
 #include "backends/sqlite/sqlite_schema.hpp"
@@ -15,6 +16,7 @@
 namespace agentrt {
 
 using boost::asio::awaitable;
+using sqlite::failed_now;
 using sqlite::JobKind;
 using sqlite::run_job;
 using sqlite::SqliteDb;
@@ -51,10 +53,6 @@ Result<SqliteDb> open_database(const SqliteOptions& options) {
 }
 
 // An awaitable that is ready with `error`.
-template <class T>
-awaitable<Result<T>> failed_now(Error error) {
-  co_return error;
-}
 
 }  // namespace
 
@@ -164,6 +162,10 @@ awaitable<Result<std::vector<ArchivedBranch>>> SqliteSessionStore::read_archived
 
 std::unique_ptr<LeaseStore> SqliteSessionStore::lease_store() {
   return std::make_unique<SqliteLeaseStore>(*writer_, options_.path, options_.read_only);
+}
+
+std::unique_ptr<KvStore> SqliteSessionStore::kv_store() {
+  return std::make_unique<SqliteKvStore>(*writer_, options_.path, options_.read_only);
 }
 
 awaitable<Result<void>> SqliteSessionStore::save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/model/error.hpp"
+#include "core/ports/kv_store.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/session_store.hpp"
 
@@ -68,6 +69,9 @@ class SqliteSessionStore final : public SessionStore {
   // The LeaseStore on this database (backends/sqlite/sqlite_lease_store.hpp): it shares this
   // store's writer thread and epoch column. It must not outlive this store.
   [[nodiscard]] std::unique_ptr<LeaseStore> lease_store();
+  // The KvStore on this database (backends/sqlite/sqlite_kv_store.hpp), on the same writer
+  // thread. It must not outlive this store.
+  [[nodiscard]] std::unique_ptr<KvStore> kv_store();
 
   [[nodiscard]] SqliteStats stats() const;
   // Finishes the running commit group, completes queued jobs with Errc::cancelled, joins the

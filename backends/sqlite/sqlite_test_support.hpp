@@ -94,6 +94,7 @@ class TempFileSessionStore final : public SessionStore {
     return store_->read_archived_branches(std::move(id));
   }
   [[nodiscard]] std::unique_ptr<LeaseStore> lease_store() { return store_->lease_store(); }
+  [[nodiscard]] std::unique_ptr<KvStore> kv_store() { return store_->kv_store(); }
   boost::asio::awaitable<Result<void>> save_checkpoint(SessionId id, LeaseEpoch epoch, Checkpoint checkpoint) override {
     return store_->save_checkpoint(std::move(id), epoch, std::move(checkpoint));
   }

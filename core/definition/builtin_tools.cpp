@@ -5,8 +5,12 @@ namespace agentrt {
 std::optional<ToolKind> builtin_kind(std::string_view name) {
   if (name == "ask_human") return ToolKind::ask_human;
   if (name == "sleep") return ToolKind::sleep;
+  if (name == "kv_get") return ToolKind::kv_get;
+  if (name == "kv_put") return ToolKind::kv_put;
   return std::nullopt;
 }
+
+bool is_builtin_kind(ToolKind kind) { return kind != ToolKind::http && kind != ToolKind::command; }
 
 std::string_view tool_kind_name(ToolKind kind) {
   switch (kind) {
@@ -14,6 +18,8 @@ std::string_view tool_kind_name(ToolKind kind) {
     case ToolKind::command: return "command";
     case ToolKind::ask_human: return "ask_human";
     case ToolKind::sleep: return "sleep";
+    case ToolKind::kv_get: return "kv_get";
+    case ToolKind::kv_put: return "kv_put";
   }
   return "http";
 }
@@ -30,6 +36,10 @@ std::string_view builtin_description(ToolKind kind) {
            "or a decision only the user can give.";
   }
   if (kind == ToolKind::sleep) return "Pause for the given number of seconds, then continue.";
+  if (kind == ToolKind::kv_get) {
+    return "Read values saved for this bot by key. Returns {entries: {key: value}, missing: [keys not found]}.";
+  }
+  if (kind == ToolKind::kv_put) return "Save JSON values for this bot by key (overwrites). Returns {written: n}.";
   return "";
 }
 
@@ -47,6 +57,25 @@ nlohmann::json builtin_parameters(ToolKind kind) {
                  {{"seconds",
                    {{"type", "number"}, {"minimum", 0}, {"maximum", 2592000}, {"description", "How long to pause."}}}}},
                 {"required", json::array({"seconds"})},
+                {"additionalProperties", false}};
+  }
+  if (kind == ToolKind::kv_get) {
+    return json{{"type", "object"},
+                {"properties",
+                 {{"keys",
+                   {{"type", "array"},
+                    {"items", {{"type", "string"}, {"minLength", 1}, {"maxLength", 512}}},
+                    {"minItems", 1},
+                    {"maxItems", 250},
+                    {"description", "The keys to read."}}}}},
+                {"required", json::array({"keys"})},
+                {"additionalProperties", false}};
+  }
+  if (kind == ToolKind::kv_put) {
+    return json{{"type", "object"},
+                {"properties",
+                 {{"entries", {{"type", "object"}, {"description", "The values to save, by key: {\"key\": value}."}}}}},
+                {"required", json::array({"entries"})},
                 {"additionalProperties", false}};
   }
   return json{{"type", "object"}, {"properties", json::object()}};

@@ -159,7 +159,7 @@ ToolDefinition read_tool(const json& value, const std::string& path, Diagnostics
   if (auto parsed = parse_tool_kind(kind)) {
     tool.kind = *parsed;
   } else {
-    diag.error(r.path_of("kind"), "unknown tool kind " + quote_text(kind) + " (expected http, command, ask_human or sleep)");
+    diag.error(r.path_of("kind"), "unknown tool kind " + quote_text(kind) + " (expected http, command, ask_human, sleep, kv_get or kv_put)");
   }
   tool.requires_approval = r.boolean("requires_approval").value_or(false);
   if (!r.has("requires_approval")) diag.missing(r.path_of("requires_approval"), "required: true or false");

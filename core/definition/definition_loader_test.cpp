@@ -298,3 +298,31 @@ TEST(DefinitionLoader, AnyProviderMayNameItsKeyVariable) {
 
 }  // namespace
 }  // namespace agentrt
+
+namespace agentrt {
+namespace {
+
+TEST(DefinitionLoader, KvBuiltinsGetTheirDefaultsAndRoundTripThroughTheCanonicalForm) {
+  auto result = parse(
+      "name: a\nversion: 1\nmodel: {provider: openai, name: m}\nsystem: s\n"
+      "tools:\n  - {name: recall, builtin: kv_get}\n  - {name: remember, builtin: kv_put}\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(result->tools.size(), 2U);
+  EXPECT_EQ(result->tools[0].kind, ToolKind::kv_get);
+  EXPECT_EQ(result->tools[0].parameters["required"], json::array({"keys"}));
+  EXPECT_EQ(result->tools[0].parameters["properties"]["keys"]["maxItems"], 250);
+  EXPECT_THAT(result->tools[0].description, HasSubstr("Read values"));
+  EXPECT_EQ(result->tools[1].kind, ToolKind::kv_put);
+  EXPECT_EQ(result->tools[1].parameters["required"], json::array({"entries"}));
+  auto again = definition_from_canonical(result->canonical);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->tools[1].kind, ToolKind::kv_put);
+  EXPECT_EQ(again->content_hash, result->content_hash);
+  auto with_retries = parse(
+      "name: a\nversion: 1\nmodel: {provider: openai, name: m}\nsystem: s\ntools:\n  - {name: r, builtin: kv_get, retries: 1}\n");
+  ASSERT_FALSE(with_retries.ok());
+  EXPECT_THAT(with_retries.error().message, HasSubstr("not used by built-in tools"));
+}
+
+}  // namespace
+}  // namespace agentrt

@@ -1,5 +1,6 @@
 // patches: [...] of a definition file -> DefinitionPatch, resolved against the base definition.
 
+#include "core/definition/builtin_tools.hpp"
 #include "core/definition/definition_limits.hpp"
 #include "core/definition/definition_parser.hpp"
 #include "core/definition/definition_patches.hpp"
@@ -54,7 +55,7 @@ ToolOverrides parse_tool_overrides(const ObjectReader& r, const ToolDefinition& 
   o.requires_approval = r.boolean("requires_approval");
   o.description = r.string("description", Need::optional, "text for the model");
   if (const json* parameters = r.mapping("parameters", Need::optional, "a JSON schema (mapping)")) o.parameters = *parameters;
-  const bool builtin = tool.kind == ToolKind::ask_human || tool.kind == ToolKind::sleep;
+  const bool builtin = is_builtin_kind(tool.kind);
   for (std::string_view key : {"timeout", "retries"}) {
     if (builtin && r.has(key)) r.diag().error(r.path_of(key), "not used by built-in tools (the runtime runs them)");
   }
@@ -74,7 +75,7 @@ void inherit_policy_overrides(const ObjectReader& top, const AgentDefinition& ba
   const PolicyOverrides& p = patch.policies;
   if (!p.tool_timeout && !p.retry) return;
   for (const auto& tool : base.tools) {
-    if (tool.kind == ToolKind::ask_human || tool.kind == ToolKind::sleep) continue;
+    if (is_builtin_kind(tool.kind)) continue;
     const auto given = patch.tools.find(tool.name);
     ToolOverrides o = given == patch.tools.end() ? ToolOverrides{} : given->second;
     if (p.tool_timeout && !o.timeout && !sets_own(top, tool.name, "timeout")) o.timeout = p.tool_timeout;

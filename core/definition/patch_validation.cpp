@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "core/definition/builtin_tools.hpp"
 #include "core/definition/definition_patches.hpp"
 #include "core/definition/json_schema.hpp"
 
@@ -17,7 +18,7 @@ bool is_patch_id(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
-bool is_builtin(ToolKind kind) { return kind == ToolKind::ask_human || kind == ToolKind::sleep; }
+bool is_builtin(ToolKind kind) { return is_builtin_kind(kind); }
 
 void check_tool_overrides(const AgentDefinition& def, const DefinitionPatch& patch, const std::string& path,
                           Diagnostics& diag) {

@@ -66,13 +66,13 @@ void parse_command(const ObjectReader& tool_reader, const json& value, const std
 }
 
 void parse_builtin(const ObjectReader& tool_reader, ToolDefinition& tool) {
-  const auto name = tool_reader.string("builtin", Need::required, "ask_human or sleep");
+  const auto name = tool_reader.string("builtin", Need::required, "ask_human, sleep, kv_get or kv_put");
   if (!name) return;
   if (auto kind = builtin_kind(*name)) {
     tool.kind = *kind;
   } else {
     tool_reader.diag().error(tool_reader.path_of("builtin"),
-                             "unknown built-in " + quote_text(*name) + " (expected ask_human or sleep)");
+                             "unknown built-in " + quote_text(*name) + " (expected ask_human, sleep, kv_get or kv_put)");
   }
   for (std::string_view key : {"timeout", "retries"}) {
     if (tool_reader.has(key)) {

@@ -34,7 +34,8 @@ struct ModelConfig {
   RetryPolicy retry{4, milliseconds{500}, milliseconds{20'000}, 2.0};
 };
 
-enum class ToolKind { http, command, ask_human, sleep };
+// kv_get/kv_put: the session's (org, bot) KV (core/ports/kv_store.hpp), run by the runtime.
+enum class ToolKind { http, command, ask_human, sleep, kv_get, kv_put };
 
 struct HttpToolSpec {
   std::string method = "POST";

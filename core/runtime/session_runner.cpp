@@ -327,6 +327,9 @@ asio::awaitable<Command> SessionRunner::call_tool(PendingCall call) {
   ToolRunner* runner = nullptr;
   if (effective && effective->base->kind == ToolKind::http) runner = ports_.http_tools;
   if (effective && effective->base->kind == ToolKind::command) runner = ports_.command_tools;
+  if (effective && (effective->base->kind == ToolKind::kv_get || effective->base->kind == ToolKind::kv_put)) {
+    runner = ports_.kv_tools;
+  }
   if (runner == nullptr) co_return failed("tool " + call.name + " cannot be run by this runtime", 0);
   const ToolDefinition tool = effective->to_definition();
 

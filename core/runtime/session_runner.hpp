@@ -44,6 +44,9 @@ struct RuntimePorts {
   ToolRunner* http_tools = nullptr;
   ToolRunner* command_tools = nullptr;
   const Clock* clock = nullptr;
+  // kv_get/kv_put, on the session's (org, bot) scope (core/runtime/kv_tool_runner.hpp); null:
+  // those tools fail with "cannot be run by this runtime".
+  ToolRunner* kv_tools = nullptr;
 };
 
 struct RunOptions {

@@ -1,7 +1,7 @@
 // The DynamoDB SessionStore and LeaseStore against Amazon DynamoDB Local, started by
 // tests/aws/with_aws_peers.sh (which exports AGENTRT_TEST_DYNAMODB_ENDPOINT). Without it every
 // test FAILS (never skips). Each test gets a fresh table with a unique name.
-//   - the SessionStore and LeaseStore conformance suites (core/ports/conformance);
+//   - the SessionStore, LeaseStore and KvStore conformance suites (core/ports/conformance);
 //   - what is specific to DynamoDB: large items split into parts, the 100-item transaction
 //     limit, create-tables idempotence and the schema version check.
 
@@ -12,12 +12,14 @@
 
 #include "backends/dynamodb/dynamodb_schema.hpp"
 #include "backends/dynamodb/dynamodb_session_store.hpp"
+#include "core/ports/conformance/kv_store_conformance.hpp"
 #include "core/ports/conformance/lease_store_conformance.hpp"
 #include "core/ports/conformance/session_store_conformance.hpp"
 
 namespace agentrt {
 namespace {
 
+using conformance::KvStoreConformance;
 using conformance::LeaseStoreConformance;
 using conformance::LeaseStoreRunnable;
 using conformance::run_awaitable;
@@ -97,6 +99,16 @@ INSTANTIATE_TEST_SUITE_P(DynamoDbLocal, LeaseStoreConformance, ::testing::Values
                          conformance::lease_store_backend_name);
 INSTANTIATE_TEST_SUITE_P(DynamoDbLocal, LeaseStoreRunnable, ::testing::Values(dynamodb_lease_backend()),
                          conformance::lease_store_backend_name);
+INSTANTIATE_TEST_SUITE_P(DynamoDbLocal, KvStoreConformance,
+                         ::testing::Values(conformance::KvStoreBackend{"DynamoDbLocal",
+                                                                       [] {
+                                                                         auto store = fresh_store();
+                                                                         if (!store) return conformance::KvStoreUnderTest{};
+                                                                         auto kv = store->kv_store();
+                                                                         return conformance::KvStoreUnderTest{std::move(store),
+                                                                                                              std::move(kv)};
+                                                                       }}),
+                         conformance::kv_store_backend_name);
 
 // --- what is specific to DynamoDB ----------------------------------------------------------
 

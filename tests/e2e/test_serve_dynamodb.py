@@ -70,6 +70,16 @@ class ServeOnDynamoDbTest(E2ETestCase):
         status, body = worker.request("GET", "/v1/sessions?limit=10")
         self.assertEqual(status, 200, body)
         self.assertEqual([s["id"] for s in body["sessions"]], [session])
+
+        # The KV API on DynamoDB (BatchWriteItem/BatchGetItem), scoped by the token's org.
+        entries = {f"k{i}": {"i": i} for i in range(30)}  # over one BatchWriteItem (25)
+        self.assertEqual(worker.request("PUT", "/v1/bots/effects/kv", body={"entries": entries}),
+                         (200, {"bot": "effects", "written": 30}))
+        query = "&".join(f"key=k{i}" for i in range(31))
+        status, body = worker.request("GET", f"/v1/bots/effects/kv?{query}")
+        self.assertEqual((status, body["entries"], body["missing"]), (200, entries, ["k30"]))
+        status, body = worker.request("GET", "/v1/bots/effects/kv?key=k1", org="globex")
+        self.assertEqual((status, body["entries"]), (200, {}))
         self.assertEqual(worker.stop(30).code, 0)
 
     def test_serve_refuses_a_table_without_the_schema(self) -> None:
