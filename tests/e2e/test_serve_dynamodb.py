@@ -10,14 +10,14 @@ and exports AGENTRT_TEST_DYNAMODB_ENDPOINT; without it the tests FAIL.
 from __future__ import annotations
 
 import json
-import os
 import time
 import unittest
 
+from aws_support import DYNAMODB_ENDPOINT, aws_env
 from e2e_support import E2ETestCase, definition, effect_tool
 from serve_support import ServeProc, SseStream, token_env, wait_until, write_serve_config
 
-ENDPOINT = os.environ.get("AGENTRT_TEST_DYNAMODB_ENDPOINT", "")
+ENDPOINT = DYNAMODB_ENDPOINT
 
 
 class ServeOnDynamoDbTest(E2ETestCase):
@@ -26,10 +26,7 @@ class ServeOnDynamoDbTest(E2ETestCase):
         if not ENDPOINT:
             self.fail("AGENTRT_TEST_DYNAMODB_ENDPOINT is not set: run through tests/aws/with_aws_peers.sh")
         self.table = f"e2e-{int(time.time() * 1000) % 10**9}-{self._testMethodName[-12:]}"
-        self.aws = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret",
-                    "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                    "AWS_SHARED_CREDENTIALS_FILE": str(self.dir / "none"), "AWS_CONFIG_FILE": str(self.dir / "none"),
-                    "AGENTRT_DYNAMODB_ENDPOINT": ENDPOINT}
+        self.aws = aws_env(self.dir)
 
     def create_tables(self) -> dict:
         run = self.agentrt("admin", "create-tables", "--table", self.table, "--json", env=self.aws, db=False)

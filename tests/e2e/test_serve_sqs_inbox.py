@@ -8,27 +8,14 @@ exports AGENTRT_TEST_SQS_ENDPOINT; without it the tests FAIL.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 import unittest
-import urllib.request
 
+from aws_support import SQS_ENDPOINT, aws_env, create_fifo_queue, queue_counts
 from e2e_support import E2ETestCase, definition, effect_tool
 from serve_support import ServeProc, SseStream, token_env, wait_until, write_serve_config
 
-ENDPOINT = os.environ.get("AGENTRT_TEST_SQS_ENDPOINT", "")
-
-
-def sqs(operation: str, body: dict) -> dict:
-    """One AWS JSON 1.0 call to fauxqs (it does not check signatures)."""
-    request = urllib.request.Request(
-        ENDPOINT, data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{operation}",
-                 "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/sqs/aws4_request, "
-                                  "SignedHeaders=host, Signature=00"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read() or b"{}")
+ENDPOINT = SQS_ENDPOINT
 
 
 class ServeWithSqsInboxTest(E2ETestCase):
@@ -36,11 +23,8 @@ class ServeWithSqsInboxTest(E2ETestCase):
         super().setUp()
         if not ENDPOINT:
             self.fail("AGENTRT_TEST_SQS_ENDPOINT is not set: run through tests/aws/with_aws_peers.sh")
-        name = f"e2e-{int(time.time() * 1000) % 10**9}.fifo"
-        self.queue_url = sqs("CreateQueue", {"QueueName": name, "Attributes": {"FifoQueue": "true"}})["QueueUrl"]
-        self.aws = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret",
-                    "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                    "AWS_SHARED_CREDENTIALS_FILE": str(self.dir / "none"), "AWS_CONFIG_FILE": str(self.dir / "none")}
+        self.queue_url = create_fifo_queue()
+        self.aws = aws_env(self.dir)
 
     def test_a_message_through_sqs_runs_a_turn_and_a_repeat_is_deduplicated(self) -> None:
         llm = self.start_llm()
@@ -73,9 +57,7 @@ class ServeWithSqsInboxTest(E2ETestCase):
                          "a repeated message id ran no third turn")
         self.assertTrue(wait_until(lambda: worker.request("GET", f"/v1/sessions/{session}")[1]["session"]
                                    ["pending_messages"] == 0, 10))
-        attributes = sqs("GetQueueAttributes", {"QueueUrl": self.queue_url, "AttributeNames": ["All"]})["Attributes"]
-        self.assertEqual(attributes.get("ApproximateNumberOfMessages"), "0", attributes)
-        self.assertEqual(attributes.get("ApproximateNumberOfMessagesNotVisible"), "0", "every message was deleted")
+        self.assertEqual(queue_counts(self.queue_url), (0, 0), "every message was deleted")
         self.assertEqual(worker.stop(30).code, 0)
 
 
