@@ -215,7 +215,14 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   HttpServer server(ctx.get_executor(), http_options,
                     [&router, &http_metrics](const ServerRequest& request) { return router.handle(request, &http_metrics); });
   Shutdown shutdown(ctx, worker, server, config.shutdown_grace);
-  add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); });
+  add_health_routes(router, [&worker, &shutdown, &ports]() -> std::optional<std::string> {
+    if (shutdown.draining()) return "draining: the worker is shutting down";
+    for (const auto* dependency : ports.dependencies) {
+      if (auto problem = dependency->problem()) return problem;
+    }
+    if (!worker.store_reachable()) return "store unreachable: the last look for work failed";
+    return std::nullopt;
+  });
   if (auto listening = server.listen(); !listening) {
     err << "agentrt serve: " << listening.error().message << '\n';
     return kExitFailure;

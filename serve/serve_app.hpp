@@ -19,6 +19,7 @@
 #include "core/ports/clock.hpp"
 #include "core/ports/id_source.hpp"
 #include "core/ports/inbox_queue.hpp"
+#include "core/runtime/dependency_health.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
@@ -39,6 +40,9 @@ struct ServePorts {
   // inbox: {kind: sqs}: the API sends messages here and a SqsInboxConsumer moves them into
   // the store; it must be usable on `ctx`'s executor. Null: messages go to the store directly.
   InboxQueue* inbox_queue = nullptr;
+  // The remote backends (DynamoDB, SQS) as their calls find them: /readyz answers 503 naming
+  // the first one unreachable. They outlive run_serve.
+  std::vector<const DependencyHealth*> dependencies{};
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

@@ -9,17 +9,17 @@ boost::asio::awaitable<ServerResponse> healthz(const ServerRequest&, const PathP
   co_return json_response(200, nlohmann::json{{"status", "ok"}});
 }
 
-boost::asio::awaitable<ServerResponse> readyz(bool ready) {
-  if (ready) co_return json_response(200, nlohmann::json{{"status", "ready"}});
-  co_return json_error(503, "not_ready", "the server is not ready to take requests");
+boost::asio::awaitable<ServerResponse> readyz(std::optional<std::string> problem) {
+  if (!problem) co_return json_response(200, nlohmann::json{{"status", "ready"}});
+  co_return json_error(503, "not_ready", "not ready: " + *problem);
 }
 
 }  // namespace
 
-void add_health_routes(Router& router, std::function<bool()> ready) {
+void add_health_routes(Router& router, std::function<std::optional<std::string>()> not_ready) {
   router.add("GET", "/healthz", healthz);
   // Not a coroutine lambda: the probe runs now, and no coroutine frame refers to the closure.
-  router.add("GET", "/readyz", [probe = std::move(ready)](const ServerRequest&, const PathParams&) { return readyz(probe()); });
+  router.add("GET", "/readyz", [probe = std::move(not_ready)](const ServerRequest&, const PathParams&) { return readyz(probe()); });
 }
 
 }  // namespace agentrt

@@ -533,7 +533,10 @@ TEST_F(HttpServerTest, PortTakenIsAClearError) {
 
 TEST_F(HttpServerTest, HealthAndReadinessProbes) {
   bool ready = false;
-  add_health_routes(router_, [&ready] { return ready; });
+  add_health_routes(router_, [&ready]() -> std::optional<std::string> {
+    if (ready) return std::nullopt;
+    return "store (t) unreachable: connection refused";
+  });
   start();
   const auto health = send(request("GET", "/healthz"));
   ASSERT_TRUE(health.ok()) << health.error().to_string();
@@ -543,6 +546,7 @@ TEST_F(HttpServerTest, HealthAndReadinessProbes) {
   ASSERT_TRUE(not_ready.ok());
   EXPECT_EQ(not_ready->status, 503);
   EXPECT_EQ(error_of(not_ready->body)["code"], "not_ready");
+  EXPECT_EQ(error_of(not_ready->body)["message"], "not ready: store (t) unreachable: connection refused");
   ready = true;
   const auto now_ready = send(request("GET", "/readyz"));
   ASSERT_TRUE(now_ready.ok());

@@ -12,6 +12,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from e2e_support import E2ETestCase
+from serve_support import ServeProc, token_env, write_serve_config
+
 DYNAMODB_ENDPOINT = os.environ.get("AGENTRT_TEST_DYNAMODB_ENDPOINT", "")
 SQS_ENDPOINT = os.environ.get("AGENTRT_TEST_SQS_ENDPOINT", "")
 
@@ -116,3 +119,38 @@ class DynamoDbSessions:
                         self._done.add(item["pk"]["S"][2:])
                 keys = answer.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
         return {s for s in sessions if s in self._done}
+
+
+class AwsServeTestCase(E2ETestCase):
+    """A test case of serve on DynamoDB Local + fauxqs: a fresh table (`agentrt admin
+    create-tables`) and FIFO queue per test, the AWS environment, `store` to read the table,
+    `config()` for serve and `start_worker()`. Fails without the peers' endpoints."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        if not DYNAMODB_ENDPOINT or not SQS_ENDPOINT:
+            self.fail("AGENTRT_TEST_DYNAMODB_ENDPOINT/AGENTRT_TEST_SQS_ENDPOINT are not set: "
+                      "run through tests/aws/with_aws_peers.sh")
+        self.aws = aws_env(self.dir)
+        self.table = f"e2e-{os.getpid()}-{self._testMethodName[-12:]}"
+        run = self.agentrt("admin", "create-tables", "--table", self.table, "--json", env=self.aws, db=False)
+        self.assertEqual(run.code, 0, run.describe())
+        self.queue_url = create_fifo_queue()
+        self.store = DynamoDbSessions(self.table)
+
+    def config(self, agent: str, *, dynamodb_endpoint: str = "", sqs_endpoint: str = "", **kwargs) -> str:
+        """serve on the table and the SQS inbox (endpoints: the peers', or a proxy's) with the bot
+        "effects"; a short visibility timeout, so a message held by a killed worker's consumer
+        comes back soon. kwargs go to write_serve_config."""
+        inbox = {"kind": "sqs", "queue_url": self.queue_url, "endpoint": sqs_endpoint or SQS_ENDPOINT,
+                 "wait": "1s", "visibility": "5s"}
+        store = {"kind": "dynamodb", "table": self.table}
+        if dynamodb_endpoint:
+            store["endpoint"] = dynamodb_endpoint
+        return write_serve_config(self.dir, db=self.db, bots={"effects": agent}, extra={"store": store, "inbox": inbox},
+                                  **kwargs)
+
+    def start_worker(self, config: str) -> ServeProc:
+        worker = ServeProc(self.spawn("serve", "--config", config, env={**token_env(), **self.aws}, db=False))
+        self.addCleanup(lambda: worker.proc.kill9())
+        return worker

@@ -23,38 +23,14 @@ from __future__ import annotations
 import os
 import unittest
 
-from aws_support import DYNAMODB_ENDPOINT, SQS_ENDPOINT, DynamoDbSessions, aws_env, create_fifo_queue, queue_counts
-from e2e_support import E2ETestCase, definition, effect_tool
-from serve_support import (ChaosPlan, ServeProc, assert_chaos_effects_once, first_try_hangs, run_chaos,
-                           run_sigstop_fencing, token_env, wait_until, write_serve_config)
+from aws_support import AwsServeTestCase, queue_counts
+from e2e_support import definition, effect_tool
+from serve_support import ChaosPlan, assert_chaos_effects_once, first_try_hangs, run_chaos, run_sigstop_fencing, wait_until
 
 SESSIONS = int(os.environ.get("AGENTRT_E2E_CHAOS_SESSIONS", "60"))
 
 
-class ServeChaosOnAwsTest(E2ETestCase):
-    def setUp(self) -> None:
-        super().setUp()
-        if not DYNAMODB_ENDPOINT or not SQS_ENDPOINT:
-            self.fail("AGENTRT_TEST_DYNAMODB_ENDPOINT/AGENTRT_TEST_SQS_ENDPOINT are not set: "
-                      "run through tests/aws/with_aws_peers.sh")
-        self.aws = aws_env(self.dir)
-        self.table = f"chaos-{os.getpid()}-{self._testMethodName[-12:]}"
-        run = self.agentrt("admin", "create-tables", "--table", self.table, "--json", env=self.aws, db=False)
-        self.assertEqual(run.code, 0, run.describe())
-        self.queue_url = create_fifo_queue("chaos")
-        self.store = DynamoDbSessions(self.table)
-
-    def config(self, agent: str, **kwargs) -> str:
-        # A short visibility timeout: a message held by a killed worker's consumer comes back soon.
-        inbox = {"kind": "sqs", "queue_url": self.queue_url, "endpoint": SQS_ENDPOINT, "wait": "1s", "visibility": "5s"}
-        return write_serve_config(self.dir, db=self.db, bots={"effects": agent},
-                                  extra={"store": {"kind": "dynamodb", "table": self.table}, "inbox": inbox}, **kwargs)
-
-    def start_worker(self, config: str) -> ServeProc:
-        worker = ServeProc(self.spawn("serve", "--config", config, env={**token_env(), **self.aws}, db=False))
-        self.addCleanup(lambda: worker.proc.kill9())
-        return worker
-
+class ServeChaosOnAwsTest(AwsServeTestCase):
     def test_chaos_kill9_workers_on_dynamodb_and_sqs_every_session_completes_once(self) -> None:
         llm = self.start_llm(reply_delay=0.1)
         tools = self.start_tools(delay=0.3)
