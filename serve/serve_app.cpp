@@ -197,6 +197,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   socketio_context.ids = ports.ids;
   socketio_context.clock = ports.clock;
   socketio_context.work_arrived = [&worker](const SessionId& session) { worker.inbox_changed(session); };
+  socketio_context.inbox_queue = ports.inbox_queue;
   SocketIoApi socketio(ctx.get_executor(), std::move(socketio_context));
   if (ports.hub != nullptr) socketio.add_routes(router);
   MetricsEndpoint metrics_endpoint(metrics, *ports.store, *ports.clock);
@@ -250,7 +251,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   if (ports.inbox_queue != nullptr) {
     inbox_consumer.emplace(*ports.inbox_queue, *ports.store,
                            [&worker](const SessionId& session) { worker.inbox_changed(session); },
-                           config.inbox.consumer);
+                           config.inbox.consumer, &metrics);
     inbox_consumer->start(ctx.get_executor());
   }
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {

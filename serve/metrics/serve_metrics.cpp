@@ -106,7 +106,20 @@ ServeMetrics::ServeMetrics(MetricsOptions options)
       grpc_request_duration(BuildHistogram()
                                 .Name("agentrt_grpc_request_duration_seconds")
                                 .Help("Duration of a gRPC call (a stream: until it ended), by method")
-                                .Register(*registry_)) {}
+                                .Register(*registry_)),
+      sqs_inbox_messages(BuildCounter()
+                             .Name("agentrt_sqs_inbox_messages_total")
+                             .Help("SQS inbox messages this worker's consumer received, and what became of them "
+                                   "(moved into the store, duplicate, malformed, store_error)")
+                             .Register(*registry_)),
+      sqs_inbox_queue_errors(BuildCounter()
+                                 .Name("agentrt_sqs_inbox_queue_errors_total")
+                                 .Help("SQS calls of the inbox consumer that failed after their retries, by operation")
+                                 .Register(*registry_)),
+      sqs_inbox_visibility_extensions(BuildCounter()
+                                          .Name("agentrt_sqs_inbox_visibility_extensions_total")
+                                          .Help("Visibility timeouts extended while a message was being handled")
+                                          .Register(*registry_)) {}
 
 std::string ServeMetrics::scrape() const {
   std::ostringstream out;
@@ -122,7 +135,8 @@ std::vector<std::string> ServeMetrics::family_names() const {
           step_overhead.GetName(),      llm_calls.GetName(),             llm_tokens.GetName(),
           tool_calls.GetName(),         tool_retries.GetName(),          sessions_finished.GetName(),
           http_requests.GetName(),      http_request_duration.GetName(), grpc_requests.GetName(),
-          grpc_request_duration.GetName()};
+          grpc_request_duration.GetName(), sqs_inbox_messages.GetName(), sqs_inbox_queue_errors.GetName(),
+          sqs_inbox_visibility_extensions.GetName()};
 }
 
 prometheus::Labels ServeMetrics::with_org(prometheus::Labels labels, std::string_view org, std::string_view bot) const {

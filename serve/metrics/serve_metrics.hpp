@@ -64,6 +64,9 @@ class ServeMetrics {
   prometheus::Family<prometheus::Histogram>& http_request_duration;  // {method, route}
   prometheus::Family<prometheus::Counter>& grpc_requests;          // {method, code}
   prometheus::Family<prometheus::Histogram>& grpc_request_duration;  // {method}
+  prometheus::Family<prometheus::Counter>& sqs_inbox_messages;     // {outcome}
+  prometheus::Family<prometheus::Counter>& sqs_inbox_queue_errors;  // {operation}
+  prometheus::Family<prometheus::Counter>& sqs_inbox_visibility_extensions;  // {}
 };
 
 // Bucket bounds in seconds, from a millisecond to the longest calls and waits we expect.
