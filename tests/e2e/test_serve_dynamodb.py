@@ -1,7 +1,7 @@
 """`agentrt serve --store dynamodb` on Amazon DynamoDB Local: `agentrt admin create-tables`
 (twice: idempotent), then a session's turn through the HTTP API (a tool call against the tool
 server, the answer streamed over SSE), a second message to the same session, and a serve
-refused on a table that create-tables never made.
+refused on a table that create-tables never made; `agentrt export --store dynamodb` of the session.
 
 Run through tests/aws/with_aws_peers.sh (ctest e2e_serve_dynamodb), which starts DynamoDB Local
 and exports AGENTRT_TEST_DYNAMODB_ENDPOINT; without it the tests FAIL.
@@ -68,6 +68,19 @@ class ServeOnDynamoDbTest(E2ETestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual([s["id"] for s in body["sessions"]], [session])
         self.assertEqual(worker.stop(30).code, 0)
+
+        # agentrt export reads the history from the DynamoDB table (the document replay reads).
+        run = self.agentrt("export", session, "--store", "dynamodb", "--dynamodb-table", self.table, env=self.aws,
+                           db=False)
+        self.assertEqual(run.code, 0, run.describe())
+        exported = json.loads(run.stdout)
+        types = [e["type"] for e in exported["events"]]
+        self.assertEqual(types[0], "SessionStarted")
+        self.assertEqual(types.count("TurnCompleted"), 2)
+        self.assertEqual(exported["session"]["id"], session)
+        run = self.agentrt("export", "s-nope", "--store", "dynamodb", "--dynamodb-table", self.table, env=self.aws,
+                           db=False)
+        self.assertEqual(run.code, 2, run.describe())
 
     def test_serve_refuses_a_table_without_the_schema(self) -> None:
         llm = self.start_llm()
