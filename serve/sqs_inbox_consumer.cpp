@@ -131,7 +131,7 @@ asio::awaitable<Result<std::size_t>> SqsInboxConsumer::poll_once() {
 asio::awaitable<void> SqsInboxConsumer::handle_all(std::vector<QueuedInboxMessage> messages, std::shared_ptr<Batch> batch) {
   for (std::size_t i = 0; i < messages.size(); ++i) {
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
-    co_await handle(std::move(messages[i]));
+    co_await handle(std::move(messages[i]), batch->entries[i].settled);
     batch->entries[i].settled = true;
   }
 }
@@ -149,7 +149,7 @@ asio::awaitable<void> SqsInboxConsumer::keep_visible(std::shared_ptr<Batch> batc
       if (extended) {
         ++stats_.extended;
         if (metrics_ != nullptr) metrics_->sqs_inbox_visibility_extensions.Add({}).Increment();
-      } else {
+      } else if (!batch->entries[i].settled) {  // else the ack raced it: the message is gone, fine
         count_queue_error("extend");
         warn_limited("visibility not extended: " + extended.error().to_string());
       }
@@ -157,7 +157,7 @@ asio::awaitable<void> SqsInboxConsumer::keep_visible(std::shared_ptr<Batch> batc
   }
 }
 
-asio::awaitable<void> SqsInboxConsumer::handle(QueuedInboxMessage message) {
+asio::awaitable<void> SqsInboxConsumer::handle(QueuedInboxMessage message, bool& settled) {
   if (!message.malformed.empty()) {
     count(Outcome::malformed);
     warn_limited("malformed message (receive " + std::to_string(message.receive_count) +
@@ -187,7 +187,9 @@ asio::awaitable<void> SqsInboxConsumer::handle(QueuedInboxMessage message) {
     count(Outcome::duplicate);
   }
   // Durable in the store now: the queue may forget it. A failed ack only means a redelivery,
-  // which the store's enqueue drops as a duplicate.
+  // which the store's enqueue drops as a duplicate. Settled from here: an extension racing
+  // the ack may fail, harmlessly.
+  settled = true;
   auto acked = co_await queue_.ack(std::move(message.receipt));
   if (!acked) {
     count_queue_error("ack");

@@ -79,7 +79,8 @@ class SqsInboxConsumer {
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> handle_all(std::vector<QueuedInboxMessage> messages, std::shared_ptr<Batch> batch);
   boost::asio::awaitable<void> keep_visible(std::shared_ptr<Batch> batch);
-  boost::asio::awaitable<void> handle(QueuedInboxMessage message);
+  // `settled` (the batch's entry, which outlives the call) is set once the message is acked.
+  boost::asio::awaitable<void> handle(QueuedInboxMessage message, bool& settled);
   void warn_limited(const std::string& message);
   enum class Outcome { received, moved, duplicate, malformed, store_error };
   void count(Outcome outcome, std::uint64_t n = 1);
