@@ -1,5 +1,7 @@
 #include "cli/export_command.hpp"
 
+#include <cstdlib>
+#include <optional>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
@@ -32,15 +34,39 @@ json session_json(const SessionRecord& r) {
 
 }  // namespace
 
+namespace {
+
+// The DynamoDB store of `agentrt serve --store dynamodb` (AWS settings from the environment).
+Result<std::unique_ptr<SessionStore>> open_dynamodb_store(const std::string& table) {
+  const EnvReader env = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+  };
+  auto stores = open_dynamodb_stores(DynamoDbTarget{table, "", "", nullptr}, env);
+  if (!stores) return stores.error();
+  stores->leases.reset();
+  return std::move(stores->sessions);
+}
+
+}  // namespace
+
 void register_export_command(CLI::App& app, ExportCommandOptions& o) {
   auto* cmd = app.add_subcommand("export", "Print a session's history and definition as JSON");
   cmd->footer("Example:\n  agentrt export s-0123456789abcdef --db .agentrt/agentrt.db > history.json");
   cmd->add_option("session", o.session_id, "Session id")->required();
   cmd->add_option("--db", o.db_path, "SQLite database file")->envname("AGENTRT_DB")->capture_default_str();
+  cmd->add_option("--store", o.store, "sqlite or dynamodb (region and endpoint from AWS_REGION, AGENTRT_DYNAMODB_ENDPOINT)")
+      ->envname("AGENTRT_STORE")
+      ->check(CLI::IsMember({"sqlite", "dynamodb"}))
+      ->capture_default_str();
+  cmd->add_option("--dynamodb-table", o.dynamodb_table, "DynamoDB table (with --store dynamodb)")
+      ->envname("AGENTRT_DYNAMODB_TABLE")
+      ->capture_default_str();
 }
 
 int export_command(const ExportCommandOptions& o, std::ostream& out, std::ostream& err) {
-  auto store = open_embedded_store(o.db_path, true);
+  // DynamoDB has no read-only handle: export only ever reads.
+  auto store = o.store == "dynamodb" ? open_dynamodb_store(o.dynamodb_table) : open_embedded_store(o.db_path, true);
   if (!store) {
     err << "agentrt export: " << store.error().message << '\n';
     return kExitFailure;

@@ -14,6 +14,8 @@ namespace agentrt::cli {
 struct ExportCommandOptions {
   std::string session_id;
   std::string db_path = ".agentrt/agentrt.db";
+  std::string store = "sqlite";          // --store / AGENTRT_STORE: sqlite or dynamodb
+  std::string dynamodb_table = "agentrt";  // --dynamodb-table / AGENTRT_DYNAMODB_TABLE
 };
 
 void register_export_command(CLI::App& app, ExportCommandOptions& options);

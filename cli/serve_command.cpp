@@ -197,8 +197,12 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   }
   const serve::ServeConfig config = std::move(built.value());
   boost::asio::io_context ctx;
+  // Readiness from the outcomes of the calls serve makes anyway (no probe of its own).
+  DependencyHealth store_health("store (dynamodb table " + config.store.table + ")");
+  DependencyHealth queue_health("inbox queue (sqs " + config.inbox.queue_url + ")");
   auto stores = config.store.kind == "dynamodb"
-                    ? open_dynamodb_stores(DynamoDbTarget{config.store.table, config.store.region, config.store.endpoint}, env)
+                    ? open_dynamodb_stores(
+                          DynamoDbTarget{config.store.table, config.store.region, config.store.endpoint, &store_health}, env)
                     : open_embedded_stores(config.db_path, false);
   if (!stores) {
     err << "agentrt serve: " << stores.error().message << '\n';
@@ -207,7 +211,8 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   std::unique_ptr<InboxQueue> inbox_queue;
   if (config.inbox.kind == "sqs") {
     auto opened = open_sqs_inbox_queue(
-        ctx.get_executor(), SqsInboxTarget{config.inbox.queue_url, config.inbox.region, config.inbox.endpoint}, env);
+        ctx.get_executor(),
+        SqsInboxTarget{config.inbox.queue_url, config.inbox.region, config.inbox.endpoint, &queue_health}, env);
     if (!opened) {
       err << "agentrt serve: " << opened.error().message << '\n';
       return kExitFailure;
@@ -258,6 +263,8 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   ports.kafka_consumer = kafka.consumer.get();
   ports.kafka_producer = kafka.producer.get();
   ports.kv = kv.get();
+  if (config.store.kind == "dynamodb") ports.dependencies.push_back(&store_health);
+  if (inbox_queue) ports.dependencies.push_back(&queue_health);
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format
   ports.reload_config = [&o, &env] { return build_config(o, env); };
   return serve::run_serve(config, env, std::move(ports), ctx, out, err);

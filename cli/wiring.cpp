@@ -68,6 +68,7 @@ DynamoDbOptions dynamodb_options(const DynamoDbTarget& target) {
   options.table = target.table;
   options.region = target.region;
   options.endpoint = target.endpoint;
+  options.client.health = target.health;
   return options;
 }
 
@@ -98,7 +99,8 @@ Result<bool> create_dynamodb_tables(const DynamoDbTarget& target, const EnvReade
 
 Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
                                                          const SqsInboxTarget& target, const EnvReader& env) {
-  return open_sqs_inbox(executor, SqsInboxOptions{target.queue_url, target.region, target.endpoint}, env);
+  return open_sqs_inbox(executor, SqsInboxOptions{target.queue_url, target.region, target.endpoint, target.health},
+                        env);
 }
 
 Result<KafkaBus> open_kafka_bus(const boost::asio::any_io_executor& executor, const KafkaTarget& target) {

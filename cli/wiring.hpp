@@ -17,6 +17,7 @@
 #include "core/ports/clock.hpp"
 #include "core/ports/inbox_queue.hpp"
 #include "core/ports/kv_store.hpp"
+#include "core/runtime/dependency_health.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/llm_provider.hpp"
 #include "core/ports/output_hub.hpp"
@@ -61,6 +62,7 @@ struct DynamoDbTarget {
   std::string table = "agentrt";
   std::string region;
   std::string endpoint;
+  DependencyHealth* health = nullptr;  // optional (serve's readiness): every call's outcome
 };
 using EnvReader = std::function<std::optional<std::string>(const std::string& name)>;
 
@@ -81,6 +83,7 @@ struct SqsInboxTarget {
   std::string queue_url;
   std::string region;
   std::string endpoint;
+  DependencyHealth* health = nullptr;  // optional (serve's readiness): every call's outcome
 };
 Result<std::unique_ptr<InboxQueue>> open_sqs_inbox_queue(const boost::asio::any_io_executor& executor,
                                                          const SqsInboxTarget& target, const EnvReader& env);

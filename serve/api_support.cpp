@@ -55,6 +55,31 @@ ServerResponse store_error(const Error& error, std::string_view what) {
   return json_error(500, "internal", "the store failed; see the server log");
 }
 
+ServerResponse queue_error(const Error& error, std::string_view what) {
+  if (error.code == Errc::invalid) {
+    spdlog::warn("api: {}: {}", what, error.to_string());
+    return json_error(400, "invalid_request", "the message cannot be queued: ids of 1 to 128 printable ASCII "
+                                              "characters without spaces, and at most 256 KiB");
+  }
+  if (error.code == Errc::cancelled) return json_error(503, "inbox_unavailable", "the server is stopping; retry");
+  spdlog::error("api: {}: {}", what, error.to_string());
+  return json_error(503, "inbox_unavailable", "the inbox queue is unavailable; retry with the same ids");
+}
+
+boost::asio::awaitable<std::variant<Delivered, ServerResponse>> deliver_message(SessionStore& store, InboxQueue* queue,
+                                                                                const SessionId& session,
+                                                                                InboxMessage message,
+                                                                                std::string traceparent) {
+  if (queue != nullptr) {
+    auto sent = co_await queue->send(session, std::move(message), std::move(traceparent));
+    if (!sent) co_return queue_error(sent.error(), "send to the inbox queue of session " + session.str());
+    co_return Delivered{true, true};
+  }
+  auto stored = co_await store.enqueue(session, std::move(message));
+  if (!stored) co_return store_error(stored.error(), "enqueue to session " + session.str());
+  co_return Delivered{false, *stored};
+}
+
 ServerResponse session_not_found(std::string_view id) {
   return json_error(404, "session_not_found", "no session " + std::string(id) + " in your org");
 }

@@ -13,6 +13,7 @@
 #include "backends/http_server/http_message.hpp"
 #include "core/model/error.hpp"
 #include "core/model/session.hpp"
+#include "core/ports/inbox_queue.hpp"
 #include "core/ports/session_store.hpp"
 #include "serve/org_tokens.hpp"
 
@@ -39,6 +40,23 @@ std::variant<std::optional<std::string>, ServerResponse> string_field(const nloh
 ServerResponse store_error(const Error& error, std::string_view what);
 
 ServerResponse session_not_found(std::string_view id);
+
+// The error answer for an inbox queue error: invalid (the client's message) -> 400; anything
+// else (down, missing, misconfigured: the deployment's) -> 503 inbox_unavailable.
+ServerResponse queue_error(const Error& error, std::string_view what);
+
+// Where a client's message (a message, signal, update, first message) goes: the inbox queue
+// when one is configured (inbox: {kind: sqs}; its consumer moves it into the store, which
+// drops a repeat), else straight into the store. `fresh` is false for a repeat the store
+// recognised (never known when queued). The error answer on failure.
+struct Delivered {
+  bool queued = false;  // sent to the inbox queue
+  bool fresh = true;
+};
+boost::asio::awaitable<std::variant<Delivered, ServerResponse>> deliver_message(SessionStore& store, InboxQueue* queue,
+                                                                                const SessionId& session,
+                                                                                InboxMessage message,
+                                                                                std::string traceparent);
 
 // The session `id` if it exists and belongs to `org`; else the answer: 404 session_not_found
 // exactly as for a missing one (a token never learns that another org's session exists), or

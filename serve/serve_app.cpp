@@ -236,6 +236,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   socketio_context.ids = ports.ids;
   socketio_context.clock = ports.clock;
   socketio_context.work_arrived = [&worker](const SessionId& session) { worker.inbox_changed(session); };
+  socketio_context.inbox_queue = ports.inbox_queue;
   SocketIoApi socketio(ctx.get_executor(), std::move(socketio_context));
   if (ports.hub != nullptr) socketio.add_routes(router);
   MetricsEndpoint metrics_endpoint(metrics, *ports.store, *ports.clock);
@@ -254,8 +255,17 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   HttpServer server(ctx.get_executor(), http_options,
                     [&router, &http_metrics](const ServerRequest& request) { return router.handle(request, &http_metrics); });
   Shutdown shutdown(ctx, worker, server, config.shutdown_grace);
-  add_health_routes(router, [&worker, &shutdown] { return !shutdown.draining() && worker.store_reachable(); },
-                    degraded_probe(ports.redis_health));
+  add_health_routes(
+      router,
+      [&worker, &shutdown, &ports]() -> std::optional<std::string> {
+        if (shutdown.draining()) return "draining: the worker is shutting down";
+        for (const auto* dependency : ports.dependencies) {
+          if (auto problem = dependency->problem()) return problem;
+        }
+        if (!worker.store_reachable()) return "store unreachable: the last look for work failed";
+        return std::nullopt;
+      },
+      degraded_probe(ports.redis_health));
   watch_redis_metrics(metrics_endpoint, metrics, ports.redis_health);
   if (auto listening = server.listen(); !listening) {
     err << "agentrt serve: " << listening.error().message << '\n';
@@ -283,7 +293,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   if (ports.inbox_queue != nullptr) {
     inbox_consumer.emplace(*ports.inbox_queue, *ports.store,
                            [&worker](const SessionId& session) { worker.inbox_changed(session); },
-                           config.inbox.consumer);
+                           config.inbox.consumer, &metrics);
     inbox_consumer->start(ctx.get_executor());
   }
   std::optional<KafkaSignalConsumer> kafka_consumer;

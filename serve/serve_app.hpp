@@ -22,6 +22,7 @@
 #include "core/ports/id_source.hpp"
 #include "core/ports/inbox_queue.hpp"
 #include "core/ports/kv_store.hpp"
+#include "core/runtime/dependency_health.hpp"
 #include "core/ports/lease_store.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
@@ -56,6 +57,9 @@ struct ServePorts {
   std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)> load_definition{};
   // The KV store of /v1/bots/{bot}/kv (docs/serve.md "KV"); null: those routes are absent.
   KvStore* kv = nullptr;
+  // The remote backends (DynamoDB, SQS) as their calls find them: /readyz answers 503 naming
+  // the first one unreachable. They outlive run_serve.
+  std::vector<const DependencyHealth*> dependencies{};
   // Logs as JSON lines with the worker id (serve/json_log_formatter.hpp) from the start on;
   // false leaves the process's log format alone (tests).
   bool json_logs = false;

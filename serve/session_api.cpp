@@ -94,21 +94,6 @@ void SessionApi::add_routes(Router& router) {
              [this](const ServerRequest& r, const PathParams& p) { return cancel(r, p.at("id")); });
 }
 
-namespace {
-
-// The inbox queue's answers: a missing queue is our configuration, not the client's session.
-ServerResponse queue_error(const Error& error, const std::string& what) {
-  if (error.code == Errc::invalid) {
-    spdlog::warn("api: {}: {}", what, error.to_string());
-    return json_error(400, "invalid_request", "the message cannot be queued: ids of 1 to 128 printable ASCII "
-                                              "characters without spaces, and at most 256 KiB");
-  }
-  if (error.code == Errc::not_found) return store_error(Error{Errc::fatal, error.message}, what);
-  return store_error(error, what);
-}
-
-}  // namespace
-
 asio::awaitable<ServerResponse> SessionApi::enqueue(const SessionRecord& record, InboxMessage message,
                                                     std::string_view kind, std::string client_id, int status,
                                                     std::string traceparent) {
@@ -118,18 +103,15 @@ asio::awaitable<ServerResponse> SessionApi::enqueue(const SessionRecord& record,
                                                       "; it takes no more input");
   }
   const std::string id = std::move(client_id);
-  if (c_.inbox_queue != nullptr) {
-    auto sent = co_await c_.inbox_queue->send(record.id, std::move(message), std::move(traceparent));
-    if (!sent) co_return queue_error(sent.error(), "send to the inbox queue of session " + record.id.str());
-    co_return json_response(status, {{"session", record.id.str()}, {std::string(kind) + "_id", id}, {"accepted", true}});
-  }
-  auto queued = co_await c_.store->enqueue(record.id, std::move(message));
-  if (!queued) co_return store_error(queued.error(), "enqueue to session " + record.id.str());
-  if (!*queued) {
+  auto delivered = co_await deliver_message(*c_.store, c_.inbox_queue, record.id, std::move(message),
+                                            std::move(traceparent));
+  if (is_answer(delivered)) co_return std::get<ServerResponse>(std::move(delivered));
+  const auto& d = std::get<Delivered>(delivered);
+  if (!d.fresh) {
     co_return json_error(409, "duplicate_" + std::string(kind),
                          std::string(kind) + " id " + id + " was already received by this session; nothing changed");
   }
-  if (c_.work_arrived) c_.work_arrived(record.id);
+  if (!d.queued && c_.work_arrived) c_.work_arrived(record.id);
   co_return json_response(status, {{"session", record.id.str()}, {std::string(kind) + "_id", id}, {"accepted", true}});
 }
 
@@ -175,9 +157,26 @@ asio::awaitable<ServerResponse> SessionApi::create(const ServerRequest& request)
                                                   std::move(created.first_events));
   if (!stored) co_return store_error(stored.error(), "create session");
   if (first_message) {
-    auto queued = co_await c_.store->enqueue(record.id, std::move(*first_message));
-    if (!queued) co_return store_error(queued.error(), "enqueue the first message of " + record.id.str());
-    if (c_.work_arrived) c_.work_arrived(record.id);
+    // Through the inbox queue too when there is one. If it cannot take the message, the
+    // session exists without it: the answer says so, and the client sends the message to
+    // .../messages with the same message_id (never a second session).
+    const std::string first_id = first_message->id.str();
+    std::string traceparent(request.header("traceparent").value_or(""));
+    auto delivered = co_await deliver_message(*c_.store, c_.inbox_queue, record.id, std::move(*first_message),
+                                              std::move(traceparent));
+    if (is_answer(delivered)) {
+      auto answer = std::get<ServerResponse>(std::move(delivered));
+      auto doc = json::parse(answer.body, nullptr, false);
+      if (doc.is_object() && doc.contains("error")) {
+        doc["error"]["message"] = "session " + record.id.str() + " was created but its first message was not taken: " +
+                                  "send it to /v1/sessions/" + record.id.str() + "/messages with message_id " +
+                                  first_id + " (" + doc["error"].value("message", "") + ")";
+        doc["session"] = session_json(record);
+        answer = json_response(answer.status, doc);
+      }
+      co_return answer;
+    }
+    if (!std::get<Delivered>(delivered).queued && c_.work_arrived) c_.work_arrived(record.id);
   }
   if (c_.lifecycle != nullptr) c_.lifecycle->session_created(record, trace.trace_id.empty() ? "" : trace.traceparent());
   if (c_.spans != nullptr) {
@@ -381,9 +380,11 @@ asio::awaitable<ServerResponse> SessionApi::update(const ServerRequest& request,
   // A named local, not a braced temporary inside co_await: GCC 12 destroys that twice (a
   // double free, found by the e2e test of a successful update).
   InboxMessage update_message{message_id, answer, c_.clock->wall_ms()};
-  auto queued = co_await c_.store->enqueue(r.id, std::move(update_message));
-  if (!queued) co_return store_error(queued.error(), "enqueue update to " + id);
-  if (c_.work_arrived) c_.work_arrived(r.id);
+  std::string traceparent(request.header("traceparent").value_or(""));
+  auto delivered = co_await deliver_message(*c_.store, c_.inbox_queue, r.id, std::move(update_message),
+                                            std::move(traceparent));
+  if (is_answer(delivered)) co_return std::get<ServerResponse>(std::move(delivered));
+  if (!std::get<Delivered>(delivered).queued && c_.work_arrived) c_.work_arrived(r.id);
   // Wait until a worker has recorded it: the result is the MessageReceived's seq.
   const auto deadline = std::chrono::steady_clock::now() + c_.update_wait;
   std::int64_t after = state->last_seq;

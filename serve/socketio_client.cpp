@@ -239,12 +239,13 @@ asio::awaitable<json> SocketIoClient::message(const json& args) {
                                                  "; it takes no more input");
   }
   InboxMessage inbox{MessageId{message_id}, text, c_.clock->wall_ms()};
-  auto queued = co_await c_.store->enqueue(record.id, std::move(inbox));
-  if (!queued) co_return error_of(store_error(queued.error(), "enqueue to session " + id));
-  if (!*queued) {
+  auto delivered = co_await deliver_message(*c_.store, c_.inbox_queue, record.id, std::move(inbox), "");
+  if (std::holds_alternative<ServerResponse>(delivered)) co_return error_of(std::get<ServerResponse>(delivered));
+  const auto& d = std::get<Delivered>(delivered);
+  if (!d.fresh) {
     co_return error_json("duplicate_message", "message id " + message_id + " was already received by this session; nothing changed");
   }
-  if (c_.work_arrived) c_.work_arrived(record.id);
+  if (!d.queued && c_.work_arrived) c_.work_arrived(record.id);
   co_return json{{"accepted", true}, {"session", id}, {"message_id", message_id}};
 }
 

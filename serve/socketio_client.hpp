@@ -29,6 +29,7 @@
 #include "backends/socketio/socket_packet.hpp"
 #include "core/ports/clock.hpp"
 #include "core/ports/id_source.hpp"
+#include "core/ports/inbox_queue.hpp"
 #include "core/ports/output_hub.hpp"
 #include "core/ports/session_store.hpp"
 #include "serve/engine_session.hpp"
@@ -52,6 +53,7 @@ struct SocketIoContext {
   IdSource* ids = nullptr;
   const Clock* clock = nullptr;
   std::function<void(const SessionId&)> work_arrived;  // tells this process's worker
+  InboxQueue* inbox_queue = nullptr;  // inbox: {kind: sqs}: messages go there, not to the store
   SocketIoOptions options;
 };
 

@@ -9,7 +9,9 @@
 //   is counted and logged without its text and never acked: the queue's redrive policy moves
 //   it to the dead-letter queue after maxReceiveCount receives.
 // - A store error: not acked; the queue redelivers it after the visibility timeout.
-// - A message handled for more than half its visibility timeout is extended first.
+// - While a received batch is being handled, a timer extends the visibility of the messages
+//   not yet acked every half visibility timeout, so a slow store never lets SQS hand a
+//   message to another worker meanwhile (it would only be a duplicate, but a wasted one).
 // - Queue errors (after the client's own retries) back off exponentially up to
 //   backoff_max; the worker keeps running its sessions. Warnings at most once per
 //   log_interval (with how many were suppressed).
@@ -19,7 +21,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -27,6 +32,7 @@
 
 #include "core/ports/inbox_queue.hpp"
 #include "core/ports/session_store.hpp"
+#include "serve/metrics/serve_metrics.hpp"
 
 namespace agentrt::serve {
 
@@ -40,6 +46,7 @@ struct SqsInboxConsumerOptions {
 
 struct SqsInboxConsumerStats {
   std::uint64_t received = 0;
+  std::uint64_t extended = 0;      // visibility extensions
   std::uint64_t moved = 0;         // enqueued (new) and acked
   std::uint64_t duplicates = 0;    // the store had it already: acked
   std::uint64_t malformed = 0;     // left for the dead-letter queue
@@ -51,8 +58,9 @@ class SqsInboxConsumer {
  public:
   using InboxChanged = std::function<void(const SessionId&)>;
 
+  // `metrics` (optional, outlives the consumer): the counters below as Prometheus families.
   SqsInboxConsumer(InboxQueue& queue, SessionStore& store, InboxChanged inbox_changed,
-                   SqsInboxConsumerOptions options = {});
+                   SqsInboxConsumerOptions options = {}, ServeMetrics* metrics = nullptr);
 
   // Starts the loop on `executor`; `on_stopped` runs once it has ended (after stop()).
   void start(boost::asio::any_io_executor executor, std::function<void()> on_stopped = {});
@@ -66,14 +74,23 @@ class SqsInboxConsumer {
   [[nodiscard]] const SqsInboxConsumerStats& stats() const { return stats_; }
 
  private:
+  struct Batch;  // receipts of a received batch and which are settled (acked or given up)
+
   boost::asio::awaitable<void> run();
-  boost::asio::awaitable<void> handle(QueuedInboxMessage message, std::chrono::steady_clock::time_point received_at);
+  boost::asio::awaitable<void> handle_all(std::vector<QueuedInboxMessage> messages, std::shared_ptr<Batch> batch);
+  boost::asio::awaitable<void> keep_visible(std::shared_ptr<Batch> batch);
+  // `settled` (the batch's entry, which outlives the call) is set once the message is acked.
+  boost::asio::awaitable<void> handle(QueuedInboxMessage message, bool& settled);
   void warn_limited(const std::string& message);
+  enum class Outcome { received, moved, duplicate, malformed, store_error };
+  void count(Outcome outcome, std::uint64_t n = 1);
+  void count_queue_error(std::string_view operation);
 
   InboxQueue& queue_;
   SessionStore& store_;
   InboxChanged inbox_changed_;
   SqsInboxConsumerOptions options_;
+  ServeMetrics* metrics_;
   SqsInboxConsumerStats stats_;
   boost::asio::cancellation_signal stop_;
   std::chrono::steady_clock::time_point last_warning_{};

@@ -65,6 +65,22 @@ HttpRequest AwsJsonClient::signed_request(const AwsEndpoint& endpoint, const std
   return request;
 }
 
+void AwsJsonClient::report_health(const AwsFailure& failure, bool may_retry) const {
+  if (options_.health == nullptr) return;
+  switch (failure.error.code) {
+    case Errc::retryable:  // no answer: refused, reset, 5xx (503 included)
+    case Errc::timeout:
+      options_.health->unavailable(failure.error.message);
+      break;
+    case Errc::throttled:  // slow, not gone: only a call that gives up on it counts
+      if (!may_retry) options_.health->unavailable("throttled: " + failure.error.message);
+      break;
+    default:
+      options_.health->answered();  // the service answered: it refused
+      break;
+  }
+}
+
 boost::asio::awaitable<AwsCallResult> AwsJsonClient::call(std::string service, std::string target, nlohmann::json body) {
   const std::string what = service + " " + target;
   const auto endpoint = settings_.endpoint_for(service);
@@ -89,6 +105,7 @@ boost::asio::awaitable<AwsCallResult> AwsJsonClient::call(std::string service, s
       const std::string& text = response->body;
       auto parsed = nlohmann::json::parse(text.empty() ? std::string("{}") : text, nullptr, false);
       if (parsed.is_discarded()) co_return failed(Error{Errc::invalid, what + ": answer is not JSON"}, {}, attempt);
+      if (options_.health != nullptr) options_.health->answered();
       AwsCallResult out;
       out.result = std::move(parsed);
       out.attempts = attempt;
@@ -96,9 +113,9 @@ boost::asio::awaitable<AwsCallResult> AwsJsonClient::call(std::string service, s
     } else {
       failure = classify_aws_answer(response->status, response->body, what);
     }
-
     const milliseconds delay = aws_retry_delay(options_.retry, attempt, jitter_.next());
     const bool budget_left = attempt < attempts_max && remaining(deadline) > delay;
+    report_health(failure, budget_left);
     if (failure.retry == AwsRetryKind::none || !budget_left) {
       if (failure.retry != AwsRetryKind::none) {
         failure.error = Error{failure.error.code, failure.error.message + " (gave up after " + std::to_string(attempt) +

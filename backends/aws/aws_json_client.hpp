@@ -12,6 +12,8 @@
 // - Cancellation of the awaiting coroutine (its cancellation slot) aborts the HTTP transfer
 //   or the backoff wait at once: Errc::cancelled.
 // - Responses larger than response_bytes_max are an error (invalid), never truncated.
+// - options.health (optional) hears every attempt: an answer (2xx, or a final error from the
+//   service), no answer (transport failure, 5xx), and a call given up while throttled.
 
 #include <chrono>
 #include <cstddef>
@@ -28,6 +30,7 @@
 #include "backends/aws/aws_settings.hpp"
 #include "backends/http/curl_client.hpp"
 #include "backends/http/retry_timing.hpp"
+#include "core/runtime/dependency_health.hpp"
 
 namespace agentrt {
 
@@ -37,6 +40,8 @@ struct AwsJsonClientOptions {
   std::size_t response_bytes_max = 16 * 1024 * 1024;  // DynamoDB's largest answers are 16 MB
   AwsRetryPolicy retry{};
   std::optional<std::uint32_t> jitter_seed;  // tests: reproducible delays
+  // Optional (must outlive the client): told whether each attempt got an answer, for readiness.
+  DependencyHealth* health = nullptr;
 };
 
 // The outcome of one call: the parsed answer, or an Error with what the server said.
@@ -65,6 +70,7 @@ class AwsJsonClient {
   HttpRequest signed_request(const AwsEndpoint& endpoint, const std::string& service, const std::string& target,
                                      const std::string& payload, const AwsCredentials& credentials,
                                      std::chrono::milliseconds timeout) const;
+  void report_health(const AwsFailure& failure, bool may_retry) const;
 
   CurlClient& http_;
   AwsCredentialsProvider& credentials_;

@@ -177,6 +177,40 @@ TEST_F(AwsJsonClientTest, ASlowServerTimesOutWithinTheCallTimeout) {
   EXPECT_EQ(result.error().code, Errc::timeout);
 }
 
+// Readiness hears every attempt: no answer (5xx, refused) is unreachable at once, an answer
+// (even a refusal) is reachable again; throttling counts only once the call gives up on it.
+TEST_F(AwsJsonClientTest, HealthIsToldWhetherEachAttemptGotAnAnswer) {
+  DependencyHealth health("store (test)");
+  std::vector<bool> reachable_at_request;
+  TestHttpServer server([&](const RecordedRequest&, std::size_t index) {
+    reachable_at_request.push_back(!health.problem().has_value());
+    if (index == 0) return TestReply::text(503, "Service Unavailable");
+    if (index == 1) return TestReply::json(400, R"({"__type":"ThrottlingException","message":"Rate exceeded"})");
+    if (index == 2) return TestReply::json(200, R"({"ok":true})");
+    if (index == 3) return TestReply::json(400, R"({"__type":"ValidationException","message":"bad"})");
+    return TestReply::json(400, R"({"__type":"ThrottlingException","message":"Rate exceeded"})");
+  });
+  auto options = fast_options();
+  options.health = &health;
+  auto c = client(server.url(), options);
+  ASSERT_TRUE(call(c, "DynamoDB_20120810.GetItem").ok());  // 503, throttled, 200
+  EXPECT_EQ(reachable_at_request, (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(health.problem(), std::nullopt);
+  EXPECT_EQ(health.outages(), 1U);
+  EXPECT_EQ(call(c, "DynamoDB_20120810.PutItem").error().code, Errc::invalid);  // a refusal is an answer
+  EXPECT_EQ(health.problem(), std::nullopt);
+  EXPECT_EQ(call(c, "DynamoDB_20120810.GetItem").error().code, Errc::throttled);  // 4 throttled attempts
+  ASSERT_TRUE(health.problem().has_value());
+  EXPECT_NE(health.problem()->find("store (test) unreachable: throttled"), std::string::npos) << *health.problem();
+
+  DependencyHealth refused("queue (test)");
+  auto refused_options = fast_options();
+  refused_options.health = &refused;
+  auto nowhere = client("http://127.0.0.1:" + std::to_string(TestHttpServer::unused_port()), refused_options);
+  EXPECT_FALSE(call(nowhere, "DynamoDB_20120810.GetItem").ok());
+  EXPECT_TRUE(refused.problem().has_value());
+}
+
 TEST_F(AwsJsonClientTest, AnAnswerLargerThanTheBoundIsAnError) {
   TestHttpServer server([](const RecordedRequest&, std::size_t) {
     return TestReply::json(200, R"({"x":")" + std::string(5000, 'a') + R"("})");

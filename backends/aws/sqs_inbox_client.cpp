@@ -69,7 +69,16 @@ asio::awaitable<Result<void>> SqsInboxClient::send(SessionId session, InboxMessa
     request["MessageAttributes"] = {{"traceparent", {{"DataType", "String"}, {"StringValue", traceparent}}}};
   }
   const auto sent = co_await call("SendMessage", std::move(request));
-  if (!sent.ok()) co_return sent.error().with_context(what);
+  if (!sent.ok()) {
+    const auto code = sent.error().code;
+    // The message passed our checks: a refusal (QueueDoesNotExist, a group id on a standard
+    // queue, access denied) is the queue's configuration, not the caller's input.
+    if (code == Errc::invalid || code == Errc::not_found) {
+      co_return Error{Errc::fatal, what + ": the queue " + queue_url_ + " refused a valid message (missing, not FIFO, "
+                                          "or not ours?): " + sent.error().message};
+    }
+    co_return sent.error().with_context(what);
+  }
   co_return ok_result();
 }
 

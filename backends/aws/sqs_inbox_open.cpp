@@ -62,6 +62,7 @@ Result<std::unique_ptr<InboxQueue>> open_sqs_inbox(const boost::asio::any_io_exe
   AwsJsonClientOptions client_options;
   client_options.request_timeout = std::chrono::seconds{30};
   client_options.call_timeout = std::chrono::seconds{60};
+  client_options.health = options.health;
   inbox->client_ = std::make_unique<AwsJsonClient>(inbox->http_, *inbox->credentials_, std::move(settings.value()),
                                                    client_options);
   inbox->queue_ = std::make_unique<SqsInboxClient>(*inbox->client_, std::move(options.queue_url));

@@ -2,6 +2,7 @@
 // The probes of `agentrt serve`: liveness and readiness, as routes on the API port.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,9 +11,10 @@
 namespace agentrt {
 
 // GET /healthz: 200 {"status":"ok"} whenever the process answers (liveness).
-// GET /readyz: 200 {"status":"ready"} when `ready()` is true, else 503 not_ready (readiness:
-// for instance the store is reachable and the server is not draining). `ready` runs on the
-// server's executor for each probe: it must be cheap and must not block.
+// GET /readyz: 200 {"status":"ready"} when `not_ready()` gives nothing, else 503 not_ready
+// with its reason as the message (readiness: the store is reachable, the server is not
+// draining). `not_ready` runs on the server's executor for each probe: it must be cheap and
+// must not block.
 // `degraded` (optional) names the optional dependencies that are down, each {"name","detail"}:
 // the server still takes requests (200), and the body says what runs slower:
 // {"status":"ready","degraded":[{"name":"redis","detail":"..."}]}.
@@ -20,7 +22,7 @@ struct DegradedDependency {
   std::string name;
   std::string detail;  // why it is down; never a secret
 };
-void add_health_routes(Router& router, std::function<bool()> ready,
+void add_health_routes(Router& router, std::function<std::optional<std::string>()> not_ready,
                        std::function<std::vector<DegradedDependency>()> degraded = {});
 
 }  // namespace agentrt

@@ -534,7 +534,13 @@ TEST_F(HttpServerTest, PortTakenIsAClearError) {
 TEST_F(HttpServerTest, HealthAndReadinessProbes) {
   bool ready = false;
   std::vector<DegradedDependency> degraded;
-  add_health_routes(router_, [&ready] { return ready; }, [&degraded] { return degraded; });
+  add_health_routes(
+      router_,
+      [&ready]() -> std::optional<std::string> {
+        if (ready) return std::nullopt;
+        return "store (t) unreachable: connection refused";
+      },
+      [&degraded] { return degraded; });
   start();
   const auto health = send(request("GET", "/healthz"));
   ASSERT_TRUE(health.ok()) << health.error().to_string();
@@ -544,6 +550,7 @@ TEST_F(HttpServerTest, HealthAndReadinessProbes) {
   ASSERT_TRUE(not_ready.ok());
   EXPECT_EQ(not_ready->status, 503);
   EXPECT_EQ(error_of(not_ready->body)["code"], "not_ready");
+  EXPECT_EQ(error_of(not_ready->body)["message"], "not ready: store (t) unreachable: connection refused");
   ready = true;
   const auto now_ready = send(request("GET", "/readyz"));
   ASSERT_TRUE(now_ready.ok());

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -100,6 +102,20 @@ asio::awaitable<Result<std::optional<Checkpoint>>> MemorySessionStore::load_chec
 
 asio::awaitable<Result<bool>> MemorySessionStore::enqueue(SessionId id, InboxMessage message) {
   co_await yield_to_caller();
+  std::chrono::milliseconds delay{0};
+  {
+    std::scoped_lock lock(mutex_);
+    if (enqueues_to_delay_ > 0) {
+      --enqueues_to_delay_;
+      delay = enqueue_delay_;
+    }
+  }
+  if (delay.count() > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return Error{Errc::cancelled, "enqueue session=" + id.str() + ": cancelled"};
+  }
   std::scoped_lock lock(mutex_);
   if (enqueues_to_fail_ > 0) {
     --enqueues_to_fail_;
@@ -125,6 +141,12 @@ void MemorySessionStore::fail_next_enqueues(std::size_t count, Error error) {
   std::scoped_lock lock(mutex_);
   enqueues_to_fail_ = count;
   enqueue_failure_ = std::move(error);
+}
+
+void MemorySessionStore::delay_next_enqueues(std::size_t count, std::chrono::milliseconds delay) {
+  std::scoped_lock lock(mutex_);
+  enqueues_to_delay_ = count;
+  enqueue_delay_ = delay;
 }
 
 std::size_t MemorySessionStore::append_count() const {

@@ -7,6 +7,7 @@
 // inline and never blocks on I/O. It implements the whole SessionStore contract (the
 // conformance suite in core/ports/conformance checks it), plus fault hooks for tests.
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,8 @@ class MemorySessionStore final : public SessionStore {
   void fail_next_appends(std::size_t count, Error error);
   // Fault hook: the next `count` enqueue() calls return `error` and write nothing.
   void fail_next_enqueues(std::size_t count, Error error);
+  // Fault hook: the next `count` enqueue() calls wait `delay` (on the caller's executor) first.
+  void delay_next_enqueues(std::size_t count, std::chrono::milliseconds delay);
   // Number of append() calls completed so far, failed ones included.
   [[nodiscard]] std::size_t append_count() const;
 
@@ -57,6 +60,8 @@ class MemorySessionStore final : public SessionStore {
   Error append_failure_;             // guarded by mutex_
   std::size_t enqueues_to_fail_ = 0;  // guarded by mutex_
   Error enqueue_failure_;             // guarded by mutex_
+  std::size_t enqueues_to_delay_ = 0;  // guarded by mutex_
+  std::chrono::milliseconds enqueue_delay_{0};  // guarded by mutex_
   std::size_t append_count_ = 0;     // guarded by mutex_
 };
 

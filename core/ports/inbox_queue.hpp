@@ -12,7 +12,10 @@
 // - A body the adapter cannot read comes back with `malformed` set (why, never the text): the
 //   consumer leaves it to the queue's redrive policy (dead-letter queue), it never acks it.
 // - Errors: retryable/throttled/timeout for an outage (after the adapter's own retries),
-//   invalid for a refused request, cancelled when the awaiting coroutine is cancelled.
+//   invalid for a message the queue cannot carry (checked before sending: the caller's
+//   input), fatal when the queue itself refuses a well-formed request (it is missing, not
+//   FIFO, not ours: the deployment's configuration), cancelled when the awaiting coroutine
+//   is cancelled.
 // - Threads: an adapter states on which executor it must be used.
 
 #include <chrono>

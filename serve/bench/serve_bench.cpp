@@ -21,6 +21,10 @@
 //                    [--idle-sessions I]   (I more sessions without a message, never run)
 //                    [--tracing on|off]    (every session traced: spans exported as OTLP/JSON)
 //                    [--metrics on|off]    (serve's Prometheus metrics, scraped once a second)
+//                    [--store sqlite|dynamodb]  (dynamodb: a fresh table at AGENTRT_DYNAMODB_ENDPOINT
+//                                          or AGENTRT_TEST_DYNAMODB_ENDPOINT, as tests/aws/with_aws_peers.sh
+//                                          exports for DynamoDB Local; else AWS's, with the default
+//                                          credentials; the table is named serve-bench-<pid>)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -54,6 +58,8 @@
 
 #include "backends/http/testing/test_http_server.hpp"
 #include "backends/otel/otlp_export_thread.hpp"
+#include "backends/dynamodb/dynamodb_schema.hpp"
+#include "backends/dynamodb/dynamodb_session_store.hpp"
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "core/definition/definition_loader.hpp"
 #include "core/model/scratch_dir.hpp"
@@ -89,6 +95,7 @@ struct Options {
   int tool_ms = 0;               // likewise each tool call
   bool tracing = false;          // every session sampled; spans exported as OTLP/JSON to a local sink
   bool metrics = false;          // the Prometheus metrics of `agentrt serve` (worker, leases, steps)
+  bool dynamodb = false;         // --store dynamodb: a fresh DynamoDB table instead of SQLite
 };
 
 Options parse_options(int argc, char** argv) {
@@ -106,6 +113,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--synchronous" && (value == "full" || value == "normal")) o.synchronous_full = value == "full";
     else if (flag == "--tracing" && (value == "on" || value == "off")) o.tracing = value == "on";
     else if (flag == "--metrics" && (value == "on" || value == "off")) o.metrics = value == "on";
+    else if (flag == "--store" && (value == "sqlite" || value == "dynamodb")) o.dynamodb = value == "dynamodb";
     else throw std::invalid_argument("unknown flag or value: " + std::string(flag) + " " + value);
   }
   // Two steps cannot make a turn: a tool call needs an LLM call after it.
@@ -143,6 +151,65 @@ std::string definition_yaml(int steps) {
          "  turn_timeout: 600s\n";
 }
 
+
+// The store under the worker: SQLite as `agentrt serve` opens it, or a fresh DynamoDB table.
+struct BenchStore {
+  std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<LeaseStore> leases;  // destroyed before `sessions` (close())
+  SqliteSessionStore* sqlite = nullptr;  // for its stats; null on DynamoDB
+  std::string description;
+
+  void close() {
+    leases.reset();
+    if (sqlite != nullptr) sqlite->stop();
+  }
+};
+
+std::optional<std::string> env_value(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+}
+
+BenchStore open_dynamodb_bench_store() {
+  DynamoDbOptions options;
+  options.table = "serve-bench-" + std::to_string(::getpid());
+  options.endpoint = env_value("AGENTRT_DYNAMODB_ENDPOINT").value_or(env_value("AGENTRT_TEST_DYNAMODB_ENDPOINT").value_or(""));
+  if (!env_value("AWS_REGION") && !env_value("AWS_DEFAULT_REGION")) options.region = "us-east-1";
+  if (!options.endpoint.empty() && !env_value("AWS_ACCESS_KEY_ID")) {  // DynamoDB Local checks no signature
+    options.static_credentials = AwsCredentials{"AKIDLOCAL", "local-secret", "", std::nullopt, "serve-bench"};
+  }
+  const AwsEnvLookup env = env_value;
+  auto unchecked = options;
+  unchecked.check_schema = false;
+  auto connection = DynamoDbConnection::open(unchecked, env);
+  if (!connection) throw std::runtime_error(connection.error().to_string());
+  auto& db = **connection;
+  auto created = db.run_blocking<dynamodb::TableCreation>(
+      [&db] { return dynamodb::create_table(db, std::chrono::milliseconds{60'000}); });
+  if (!created) throw std::runtime_error(created.error().to_string());
+  auto store = open_dynamodb_session_store(options, env);
+  if (!store) throw std::runtime_error(store.error().to_string());
+  BenchStore out;
+  out.leases = (*store)->lease_store();
+  out.sessions = std::move(store.value());
+  out.description = "DynamoDB table " + options.table + (options.endpoint.empty() ? "" : " at " + options.endpoint);
+  return out;
+}
+
+BenchStore open_bench_store(const Options& o, const fs::path& dir) {
+  if (o.dynamodb) return open_dynamodb_bench_store();
+  SqliteOptions sqlite;  // the options of open_embedded_stores (cli/wiring.cpp), i.e. `agentrt serve`
+  sqlite.path = dir / "agentrt.db";
+  sqlite.synchronous_full = o.synchronous_full;
+  auto store = open_sqlite_session_store(sqlite);
+  if (!store) throw std::runtime_error(store.error().to_string());
+  BenchStore out;
+  out.leases = (*store)->lease_store();
+  out.sqlite = store->get();
+  out.sessions = std::move(store.value());
+  out.description = std::string("SQLite synchronous=") + (o.synchronous_full ? "FULL" : "NORMAL");
+  return out;
+}
 
 // Session `index`: "s-N" with the benchmark's message, or "idle-N" without any.
 // With tracing, each session has its own sampled trace.
@@ -311,14 +378,14 @@ bool check_run(const Options& o, const RunResult& run, const TimedSessionStore& 
 }
 
 void report(const Options& o, const RunResult& run, const TimedSessionStore& timed, const StepTimeline& timeline,
-            const SqliteStats& sqlite, double load_1m) {
+            const std::string& store, const std::optional<SqliteStats>& sqlite, double load_1m) {
   const double steps_per_s = static_cast<double>(timed.durable_steps()) / run.wall_s;
   const double p50_ms = percentile(timeline.overhead_us(), 50) / 1000;
   const double p99_ms = percentile(timeline.overhead_us(), 99) / 1000;
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   std::cout << "serve worker: " << o.sessions << " sessions x " << o.steps << " steps, max-active " << o.max_active
-            << ", SQLite synchronous=" << (o.synchronous_full ? "FULL" : "NORMAL");
+            << ", " << store;
   if (o.idle_sessions > 0) std::cout << ", " << o.idle_sessions << " idle sessions in the store";
   if (o.llm_ms > 0 || o.tool_ms > 0) {
     std::cout << ", LLM calls take " << o.llm_ms << " ms and tool calls " << o.tool_ms << " ms";
@@ -344,15 +411,17 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
   line("append latency (queue + commit + fsync) p50 / p99",
        fixed(percentile(timed.append_latency_us(), 50) / 1000, 3) + " / " +
            fixed(percentile(timed.append_latency_us(), 99) / 1000, 3) + " ms");
-  const auto transactions = std::max<std::uint64_t>(sqlite.transactions, 1);
-  line("appends per write transaction (group commit)",
-       fixed(static_cast<double>(sqlite.appends) / static_cast<double>(transactions), 1) + " (" +
-           std::to_string(sqlite.transactions) + " transactions, " + std::to_string(timed.events()) + " events)");
+  if (sqlite) {
+    const auto transactions = std::max<std::uint64_t>(sqlite->transactions, 1);
+    line("appends per write transaction (group commit)",
+         fixed(static_cast<double>(sqlite->appends) / static_cast<double>(transactions), 1) + " (" +
+             std::to_string(sqlite->transactions) + " transactions, " + std::to_string(timed.events()) + " events)");
+  }
   const auto per_step_us = [&](double seconds) {
     return fixed(seconds / static_cast<double>(std::max<std::uint64_t>(timed.durable_steps(), 1)) * 1e6, 1);
   };
   line("CPU per step", per_step_us(run.cpu_s) + " us: io_context thread " + per_step_us(run.io_thread_cpu_s) +
-                           " us, SQLite writer " + per_step_us(run.other_threads_cpu_s) + " us (CPU " +
+                           " us, store thread " + per_step_us(run.other_threads_cpu_s) + " us (CPU " +
                            fixed(run.cpu_s, 2) + " s over wall " + fixed(run.wall_s, 2) + " s)");
   line("activations",
        std::to_string(run.worker.activations) + " (" + std::to_string(run.worker.quiescent) + " quiescent)");
@@ -363,24 +432,21 @@ int run(const Options& o) {
   (void)::getloadavg(load, 1);
   ScratchDir dir("serve_bench");  // the database's folder, removed on every way out
   asio::io_context ctx;  // first: outlives the store, whose pending callers it holds
-  SqliteOptions sqlite;  // the options of open_embedded_stores (cli/wiring.cpp), i.e. `agentrt serve`
-  sqlite.path = dir.path() / "agentrt.db";
-  sqlite.synchronous_full = o.synchronous_full;
-  auto store = open_sqlite_session_store(sqlite);
-  if (!store) throw std::runtime_error(store.error().to_string());
-  auto leases = (*store)->lease_store();
+  BenchStore bench_store = open_bench_store(o, dir.path());
+  auto& store = bench_store.sessions;
+  auto& leases = bench_store.leases;
   auto definition = parse_definition(definition_yaml(o.steps), "serve-bench.yaml", dir.path());
   if (!definition) throw std::runtime_error(definition.error().to_string());
   SystemClock clock;
-  create_sessions(ctx, **store, *definition, o.idle_sessions, true, false, clock);
-  create_sessions(ctx, **store, *definition, o.sessions, false, o.tracing, clock);
+  create_sessions(ctx, *store, *definition, o.idle_sessions, true, false, clock);
+  create_sessions(ctx, *store, *definition, o.sessions, false, o.tracing, clock);
 
   const auto expected_steps = static_cast<std::size_t>(o.sessions) * static_cast<std::size_t>(o.steps);
   StepTimeline timeline(expected_steps);
   ZeroLatencyLlm llm(o.steps, timeline, std::chrono::milliseconds(o.llm_ms));
   ZeroLatencyTools tools(timeline, std::chrono::milliseconds(o.tool_ms));
   serve::Worker* worker_ref = nullptr;
-  TimedSessionStore timed(**store, static_cast<std::size_t>(o.sessions), [&worker_ref] {
+  TimedSessionStore timed(*store, static_cast<std::size_t>(o.sessions), [&worker_ref] {
     if (worker_ref != nullptr) worker_ref->stop_claiming();  // drain: the last activations end
   });
   // Metrics: as `agentrt serve` wires them (lease renewals counted by a wrapper, the worker's
@@ -437,10 +503,10 @@ int run(const Options& o) {
               << traced.failed << " failed\n";
   }
   const bool right = check_run(o, result, timed, llm, tools);
-  const auto sqlite_stats = (*store)->stats();
-  leases.reset();
-  (*store)->stop();
-  report(o, result, timed, timeline, sqlite_stats, load[0]);
+  std::optional<SqliteStats> sqlite_stats;
+  if (bench_store.sqlite != nullptr) sqlite_stats = bench_store.sqlite->stats();
+  bench_store.close();
+  report(o, result, timed, timeline, bench_store.description, sqlite_stats, load[0]);
   return right ? 0 : 1;
 }
 

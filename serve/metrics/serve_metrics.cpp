@@ -135,7 +135,20 @@ ServeMetrics::ServeMetrics(MetricsOptions options)
       redis_publish_failures(BuildCounter()
                                  .Name("agentrt_redis_publish_failures_total")
                                  .Help("Output publishes to Redis that failed (those events reached clients from the store)")
-                                 .Register(*registry_)) {}
+                                 .Register(*registry_)),
+      sqs_inbox_messages(BuildCounter()
+                             .Name("agentrt_sqs_inbox_messages_total")
+                             .Help("SQS inbox messages this worker's consumer received, and what became of them "
+                                   "(moved into the store, duplicate, malformed, store_error)")
+                             .Register(*registry_)),
+      sqs_inbox_queue_errors(BuildCounter()
+                                 .Name("agentrt_sqs_inbox_queue_errors_total")
+                                 .Help("SQS calls of the inbox consumer that failed after their retries, by operation")
+                                 .Register(*registry_)),
+      sqs_inbox_visibility_extensions(BuildCounter()
+                                          .Name("agentrt_sqs_inbox_visibility_extensions_total")
+                                          .Help("Visibility timeouts extended while a message was being handled")
+                                          .Register(*registry_)) {}
 
 std::string ServeMetrics::scrape() const {
   std::ostringstream out;
@@ -153,7 +166,8 @@ std::vector<std::string> ServeMetrics::family_names() const {
           http_requests.GetName(),      http_request_duration.GetName(), grpc_requests.GetName(),
           grpc_request_duration.GetName(), config_reloads.GetName(),     kafka_records.GetName(),      kafka_dead_letters.GetName(),
           kafka_consumer_lag.GetName(),    kafka_events.GetName(),        redis_up.GetName(),
-          redis_publish_failures.GetName()};
+          redis_publish_failures.GetName(), sqs_inbox_messages.GetName(), sqs_inbox_queue_errors.GetName(),
+          sqs_inbox_visibility_extensions.GetName()};
 }
 
 prometheus::Labels ServeMetrics::with_org(prometheus::Labels labels, std::string_view org, std::string_view bot) const {

@@ -3,18 +3,24 @@
 // test FAILS (never skips). Each test gets a fresh table with a unique name.
 //   - the SessionStore, LeaseStore and KvStore conformance suites (core/ports/conformance);
 //   - what is specific to DynamoDB: large items split into parts, the 100-item transaction
-//     limit, create-tables idempotence and the schema version check.
+//     limit, create-tables idempotence and the schema version check, callers cancelled
+//     while their operation ends on the connection's thread.
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "backends/dynamodb/dynamodb_schema.hpp"
 #include "backends/dynamodb/dynamodb_session_store.hpp"
 #include "core/ports/conformance/kv_store_conformance.hpp"
 #include "core/ports/conformance/lease_store_conformance.hpp"
 #include "core/ports/conformance/session_store_conformance.hpp"
+#include "core/runtime/with_timeout.hpp"
 
 namespace agentrt {
 namespace {
@@ -264,6 +270,36 @@ TEST_F(DynamoDbStoreTest, CreateTablesIsIdempotentAndOpenChecksTheSchemaVersion)
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, Errc::not_found);
   EXPECT_THAT(missing.error().message, HasSubstr("agentrt admin create-tables"));
+}
+
+// The connection runs operations on its own thread; a caller cancelled while its operation
+// ends there (a timeout, a session's task group failing) once crashed serve (a cancellation
+// forwarded through a freed slot). Many callers with timeouts around the operation's length:
+// each gets the answer or its timeout, and the store still answers afterwards.
+TEST_F(DynamoDbStoreTest, CallersCancelledWhileTheirOperationEndsGetAnAnswerOrTheirTimeout) {
+  boost::asio::io_context ctx;
+  constexpr int kCallers = 300;
+  int answered = 0;
+  int timed_out = 0;
+  for (int i = 0; i < kCallers; ++i) {
+    boost::asio::co_spawn(
+        ctx,
+        [&, i]() -> boost::asio::awaitable<void> {
+          const std::chrono::milliseconds timeout{i % 12};
+          auto read = store_->get_session(SessionId{"s-1"});
+          auto got = co_await with_timeout(std::move(read), timeout, "get_session");
+          if (got.ok()) {
+            ++answered;
+          } else if (got.error().code == Errc::timeout) {
+            ++timed_out;
+          }
+        },
+        boost::asio::detached);
+  }
+  ctx.run();
+  EXPECT_EQ(answered + timed_out, kCallers);
+  EXPECT_GT(timed_out, 0);
+  EXPECT_EQ(run_awaitable(store_->get_session(SessionId{"s-1"}))->last_seq, EventSeq{1});
 }
 
 }  // namespace

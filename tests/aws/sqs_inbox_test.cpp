@@ -10,7 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
 #include "backends/aws/aws_credential_sources.hpp"
@@ -183,6 +188,46 @@ TEST_F(SqsInbox, TheConsumerMovesEachMessageIntoTheStoreExactlyOnceAndDeletesIt)
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0u) << "moved messages were deleted";
   EXPECT_EQ(pending("s-1").size(), 2u);
+}
+
+// A store slower than the visibility timeout (1 s here): a timer keeps extending the message
+// while it is handled, so SQS does not hand it out again meanwhile; the counters reach /metrics.
+TEST_F(SqsInbox, AMessageHandledLongerThanItsVisibilityTimeoutIsExtendedOnATimer) {
+  create_session("s-1");
+  SqsInboxClient queue(*client_, create_queue());
+  serve::ServeMetrics metrics;
+  serve::SqsInboxConsumer consumer(queue, store_, nullptr, consumer_options(), &metrics);
+  ASSERT_TRUE(run(queue.send(SessionId{"s-1"}, InboxMessage{MessageId{"m-1"}, "one", 1}, "")).ok());
+  store_.delay_next_enqueues(1, 3500ms);
+  // While the consumer waits on the store, another receiver looks at 2 s and at 3 s.
+  std::vector<std::size_t> seen_by_other;
+  auto other = [&]() -> boost::asio::awaitable<std::optional<int>> {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    for (int i = 0; i < 2; ++i) {
+      timer.expires_after(i == 0 ? 2000ms : 1000ms);
+      co_await timer.async_wait(boost::asio::use_awaitable);
+      auto got = co_await queue.receive(0s, 1s);
+      seen_by_other.push_back(got.ok() ? got->size() : 99);
+    }
+    co_return 0;
+  };
+  auto probe = boost::asio::co_spawn(ioc_, other(), boost::asio::use_future);
+  auto polled = run(consumer.poll_once());
+  ASSERT_TRUE(polled.ok()) << polled.error().to_string();
+  EXPECT_EQ(*polled, 1u);
+  testing::wait_for_future(ioc_, probe);
+  EXPECT_EQ(seen_by_other, (std::vector<std::size_t>{0, 0})) << "the message stayed invisible while handled";
+  EXPECT_GE(consumer.stats().extended, 5u);  // every 500 ms for 3.5 s
+  EXPECT_EQ(consumer.stats().moved, 1u);
+  EXPECT_EQ(consumer.stats().queue_errors, 0u);
+  const auto text = metrics.scrape();
+  EXPECT_NE(text.find("agentrt_sqs_inbox_messages_total{outcome=\"moved\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("agentrt_sqs_inbox_messages_total{outcome=\"received\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("agentrt_sqs_inbox_visibility_extensions_total"), std::string::npos);
+  std::this_thread::sleep_for(1500ms);
+  auto again = run(consumer.poll_once());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0u) << "deleted once stored";
 }
 
 TEST_F(SqsInbox, AMessageAlreadyInTheStoreIsAckedAsADuplicate) {

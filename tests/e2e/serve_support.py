@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import random
 import signal
 import socket
 import sqlite3
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from e2e_support import Proc, RunResult, to_yaml
+from dataclasses import dataclass, field
+
+from e2e_support import Proc, RunResult, effects_turn_problems, read_history, to_yaml, tool_effect_problems
 
 TOKENS = {"acme": "acme-token-0123456789abcdef", "globex": "globex-token-0123456789abcdef"}
 
@@ -174,3 +179,205 @@ class SseStream:
         except OSError:
             pass
         self.conn.close()
+
+
+# -- chaos: workers killed and stopped while sessions run (SQLite and DynamoDB + SQS) ----------
+
+class SqliteSessions:
+    """A session's history, lease and completion read from the SQLite file (the shape that
+    aws_support.DynamoDbSessions gives for a DynamoDB table)."""
+
+    def __init__(self, db: str):
+        self.db = db
+
+    def history(self, session: str) -> list[dict]:
+        return read_history(self.db, session)
+
+    def lease(self, session: str) -> tuple[str, int, int]:
+        return lease_of(self.db, session)
+
+    def completed(self, sessions: list[str]) -> set[str]:
+        """The sessions whose last event is TurnCompleted."""
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = con.execute("SELECT s.id FROM sessions s JOIN events e ON e.session_id = s.id "
+                               "AND e.seq = s.last_seq WHERE e.type = 'TurnCompleted'").fetchall()
+        finally:
+            con.close()
+        return {r[0] for r in rows} & set(sessions)
+
+
+@dataclass
+class ChaosPlan:
+    """Sessions arrive evenly over create_s; a random worker is killed (-9) every 1.5-3 s
+    during chaos_s and a new one started; every session must be done by deadline_s.
+    `message_after_create`: the session is created without a message and its message sent by
+    POST .../messages (through SQS when the inbox is SQS), else it comes with the create."""
+    sessions: int
+    workers: int = 3
+    create_s: float = 20.0
+    chaos_s: float = 25.0
+    deadline_s: float = 150.0
+    min_kills: int = 5
+    message_after_create: bool = False
+
+
+def chaos_plan_of(i: int) -> tuple[int, int, str]:
+    """(calls, calls per reply, tag) of chaos session i."""
+    return 2 + i % 3, 1 + i % 2, f"#c{i:03d}#"
+
+
+@dataclass
+class ChaosOutcome:
+    sessions: dict[str, int] = field(default_factory=dict)  # id -> calls
+    kills: int = 0
+    taken_over: int = 0  # sessions whose lease epoch reached 2: another worker finished their turn
+    killed: set[str] = field(default_factory=set)  # ids of the workers killed with -9
+    missing: set[str] = field(default_factory=set)
+    elapsed_s: float = 0.0
+    seed: int = 0
+
+
+def chaos_seed() -> int:
+    seed = int(os.environ.get("AGENTRT_E2E_SEED") or time.time_ns() % 1_000_000)
+    print(f"\n[chaos] seed {seed} (reproduce with AGENTRT_E2E_SEED={seed})", file=sys.stderr, flush=True)
+    return seed
+
+
+def run_chaos(case, plan: ChaosPlan, store, start_worker) -> ChaosOutcome:
+    """Runs the plan on `plan.workers` workers from `start_worker()` (ServeProc, the bot
+    "effects"), kills and restarts them, then stops them all with SIGTERM (each must exit 0).
+    Requests and kills come from this one thread, so no API request is ever cut by a kill."""
+    out = ChaosOutcome(seed=chaos_seed())
+    rng = random.Random(out.seed)
+    workers = [start_worker() for _ in range(plan.workers)]
+    t0 = time.monotonic()
+    next_kill = t0 + rng.uniform(1.0, 2.5)
+    next_check = t0
+    created = 0
+    while time.monotonic() - t0 < plan.deadline_s:
+        now = time.monotonic()
+        due = min(plan.sessions, int((now - t0) / plan.create_s * plan.sessions) + 1)
+        while created < due:
+            n, par, tag = chaos_plan_of(created)
+            session = create_effects_session(case, workers[created % plan.workers], f"effects {n} par {par} {tag}",
+                                             f"m{created}", plan.message_after_create)
+            out.sessions[session] = n
+            created += 1
+        if created == plan.sessions and now >= next_check:
+            next_check = now + 0.5  # DynamoDB Local is slow: not every tick
+            if set(out.sessions) <= store.completed(list(out.sessions)):
+                break
+        if now - t0 < plan.chaos_s and now >= next_kill:
+            victim = rng.randrange(plan.workers)
+            out.killed.add(workers[victim].worker)
+            workers[victim].proc.kill9()
+            workers[victim].proc.finish(10)
+            out.kills += 1
+            workers[victim] = start_worker()
+            next_kill = now + rng.uniform(1.5, 3.0)
+        time.sleep(0.1)
+    out.elapsed_s = time.monotonic() - t0
+    out.missing = set(out.sessions) - store.completed(list(out.sessions))
+    # Each new owner raises the epoch: a session with epoch >= 2 was taken over mid-turn.
+    out.taken_over = sum(1 for session in out.sessions if store.lease(session)[1] >= 2)
+    print(f"[chaos] {plan.sessions} sessions on {plan.workers} workers, {out.kills} kills, {out.elapsed_s:.1f}s; "
+          f"{out.taken_over} taken over mid-turn, {len(out.missing)} not completed", file=sys.stderr, flush=True)
+    results = [w.stop(60) for w in workers]
+    for r in results:
+        case.assertEqual(r.code, 0, r.describe()[-3000:])
+    case.assertGreaterEqual(out.kills, plan.min_kills, "the chaos window killed workers often enough")
+    case.assertEqual(out.missing, set(), f"sessions not completed after {plan.deadline_s}s")
+    return out
+
+
+def create_effects_session(case, worker: ServeProc, text: str, message_id: str, message_after_create: bool) -> str:
+    """A session of the bot "effects" with one message: in the create request, or sent after it
+    by POST .../messages (through SQS when the inbox is SQS)."""
+    message = {"text": text, "message_id": message_id}
+    body = {"bot": "effects"} if message_after_create else {"bot": "effects", "message": message}
+    try:
+        status, answer = worker.request("POST", "/v1/sessions", body=body)
+        case.assertEqual(status, 201, answer)
+        session = answer["session"]["id"]
+        if message_after_create:
+            status, answer = worker.request("POST", f"/v1/sessions/{session}/messages", body=message)
+            case.assertEqual(status, 202, answer)
+    except OSError as e:  # URLError, a reset: the worker died
+        case.fail(f"worker {worker.worker} did not answer ({e}); alive: {worker.alive()}\n"
+                  f"{worker.proc.finish(5).describe()[-6000:]}")
+    return session
+
+
+def assert_chaos_effects_once(case, out: ChaosOutcome, store, llm, tools) -> None:
+    """Every history valid and one turn answered "done N"; the tool server applied exactly one
+    effect per ToolRequested and saw no key outside the histories; every lease released
+    (except those of killed workers, which simply expire)."""
+    requests = tools.snapshot()
+    effect_keys = tools.effect_keys()
+    all_keys: set[str] = set()
+    failures = []
+    for session, n in out.sessions.items():
+        events = store.history(session)
+        problems = effects_turn_problems(events, n) + tool_effect_problems(session, events, requests, effect_keys)
+        all_keys |= {f"{session}:{e['seq']}" for e in events if e["type"] == "ToolRequested"}
+        if problems:
+            dump = "\n".join(f"    {e['seq']} {e['type']} {json.dumps(e['data'])[:160]}" for e in events)
+            failures.append(f"session {session}:\n  " + "\n  ".join(problems) + "\n" + dump)
+    stray = {r.key for r in requests} - all_keys
+    if stray:
+        failures.append(f"tool requests with keys outside every history: {sorted(map(str, stray))[:20]}")
+    case.assertEqual(llm.protocol_errors, [])
+    if failures:
+        case.fail(f"{len(failures)} bad sessions (seed {out.seed}):\n" + "\n".join(failures[:10]))
+    for session in out.sessions:
+        owner = store.lease(session)[0]
+        case.assertTrue(owner == "" or owner in out.killed, f"{session}: lease still held by {owner} after shutdown")
+
+
+def first_try_hangs(seconds: float):
+    """A ToolServer delay: the first request of each key hangs `seconds` (past a lease's expiry)."""
+    first_try: dict = {}
+
+    def delay(req) -> float:
+        first = req.key not in first_try
+        first_try.setdefault(req.key, time.monotonic())
+        return seconds if first else 0.0
+    return delay
+
+
+def run_sigstop_fencing(case, store, start_worker, tools, *, message_after_create: bool = False,
+                        takeover_s: float = 20) -> None:
+    """Worker a runs a one-call turn whose tool call hangs 4 s (tools: first_try_hangs(4.0));
+    a is stopped with SIGSTOP past its lease's expiry; b takes the session over (a higher
+    epoch), redoes the call with the same key and finishes; a gets SIGCONT: its writes are
+    fenced, it abandons the session and reports it lost, and the history is untouched."""
+    a = start_worker()
+    session = create_effects_session(case, a, "effects 1 par 1", "m1", message_after_create)
+    case.assertTrue(wait_until(lambda: tools.in_flight > 0, 15), "the tool call started")
+    owner, epoch, _ = store.lease(session)
+    case.assertEqual(owner, a.worker)
+    os.kill(a.pid, signal.SIGSTOP)
+    case.addCleanup(lambda: a.alive() and os.kill(a.pid, signal.SIGCONT))
+
+    b = start_worker()
+    case.assertTrue(wait_until(lambda: session in store.completed([session]), takeover_s, step=0.25),
+                    "b finished the turn")
+    owner, new_epoch, _ = store.lease(session)
+    case.assertGreater(new_epoch, epoch, "a takeover raises the epoch")
+    case.assertIn(owner, ("", b.worker))
+    case.assertEqual(len(tools.snapshot()), 2, "a's request and b's retry with the same key")
+    os.kill(a.pid, signal.SIGCONT)
+    time.sleep(5)  # a's tool call returns (4 s) and its heartbeat beats: both are fenced
+
+    events = store.history(session)
+    case.assertEqual(effects_turn_problems(events, 1) + tool_effect_problems(session, events, tools.snapshot(),
+                                                                             tools.effect_keys()), [])
+    stopped_a = a.stop(30)
+    stopped_b = b.stop(30)
+    case.assertEqual((stopped_a.code, stopped_b.code), (0, 0), stopped_a.describe() + stopped_b.describe())
+    summary_a = [ln for ln in stopped_a.lines if ln.get("kind") == "stopped"]
+    case.assertEqual(len(summary_a), 1, stopped_a.describe())
+    case.assertEqual(summary_a[0]["lost"], 1, stopped_a.describe())
+    case.assertIn("lease lost", stopped_a.stderr)
+    case.assertEqual(store.history(session), events, "nothing was written after a resumed")

@@ -1,7 +1,7 @@
 """`agentrt serve --store dynamodb` on Amazon DynamoDB Local: `agentrt admin create-tables`
 (twice: idempotent), then a session's turn through the HTTP API (a tool call against the tool
 server, the answer streamed over SSE), a second message to the same session, and a serve
-refused on a table that create-tables never made.
+refused on a table that create-tables never made; `agentrt export --store dynamodb` of the session.
 
 Run through tests/aws/with_aws_peers.sh (ctest e2e_serve_dynamodb), which starts DynamoDB Local
 and exports AGENTRT_TEST_DYNAMODB_ENDPOINT; without it the tests FAIL.
@@ -10,14 +10,14 @@ and exports AGENTRT_TEST_DYNAMODB_ENDPOINT; without it the tests FAIL.
 from __future__ import annotations
 
 import json
-import os
 import time
 import unittest
 
+from aws_support import DYNAMODB_ENDPOINT, aws_env
 from e2e_support import E2ETestCase, definition, effect_tool
 from serve_support import ServeProc, SseStream, token_env, wait_until, write_serve_config
 
-ENDPOINT = os.environ.get("AGENTRT_TEST_DYNAMODB_ENDPOINT", "")
+ENDPOINT = DYNAMODB_ENDPOINT
 
 
 class ServeOnDynamoDbTest(E2ETestCase):
@@ -26,10 +26,7 @@ class ServeOnDynamoDbTest(E2ETestCase):
         if not ENDPOINT:
             self.fail("AGENTRT_TEST_DYNAMODB_ENDPOINT is not set: run through tests/aws/with_aws_peers.sh")
         self.table = f"e2e-{int(time.time() * 1000) % 10**9}-{self._testMethodName[-12:]}"
-        self.aws = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret",
-                    "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                    "AWS_SHARED_CREDENTIALS_FILE": str(self.dir / "none"), "AWS_CONFIG_FILE": str(self.dir / "none"),
-                    "AGENTRT_DYNAMODB_ENDPOINT": ENDPOINT}
+        self.aws = aws_env(self.dir)
 
     def create_tables(self) -> dict:
         run = self.agentrt("admin", "create-tables", "--table", self.table, "--json", env=self.aws, db=False)
@@ -81,6 +78,19 @@ class ServeOnDynamoDbTest(E2ETestCase):
         status, body = worker.request("GET", "/v1/bots/effects/kv?key=k1", org="globex")
         self.assertEqual((status, body["entries"]), (200, {}))
         self.assertEqual(worker.stop(30).code, 0)
+
+        # agentrt export reads the history from the DynamoDB table (the document replay reads).
+        run = self.agentrt("export", session, "--store", "dynamodb", "--dynamodb-table", self.table, env=self.aws,
+                           db=False)
+        self.assertEqual(run.code, 0, run.describe())
+        exported = json.loads(run.stdout)
+        types = [e["type"] for e in exported["events"]]
+        self.assertEqual(types[0], "SessionStarted")
+        self.assertEqual(types.count("TurnCompleted"), 2)
+        self.assertEqual(exported["session"]["id"], session)
+        run = self.agentrt("export", "s-nope", "--store", "dynamodb", "--dynamodb-table", self.table, env=self.aws,
+                           db=False)
+        self.assertEqual(run.code, 2, run.describe())
 
     def test_serve_refuses_a_table_without_the_schema(self) -> None:
         llm = self.start_llm()
