@@ -8,11 +8,13 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
+#include "backends/memory/caching_kv_store.hpp"
 #include "backends/memory/in_process_output_hub.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/system_ports.hpp"
 #include "cli/wiring.hpp"
 #include "core/definition/duration.hpp"
+#include "core/model/kv_bounds.hpp"
 #include "serve/grpc/grpc_surface.hpp"
 #include "serve/serve_app.hpp"
 
@@ -250,7 +252,20 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
     redis = std::move(opened.value());
     hub = &redis->hub();
   }
-  auto kv = cached_kv(*stores->kv, clock);  // declared after the stores and clock: destroyed first
+  // KV reads go LRU, then Redis (with output_hub: redis), then the store; declared after the
+  // stores, the clock and Redis: destroyed first.
+  std::unique_ptr<KvStore> redis_kv;
+  if (redis && config.redis.kv_cache) {
+    redis_kv = redis->kv_cache(*stores->kv, std::chrono::duration_cast<std::chrono::seconds>(config.redis.kv_cache_ttl));
+  }
+  auto kv = cached_kv(redis_kv ? *redis_kv : *stores->kv, clock);
+  if (redis_kv) {
+    // Another worker wrote these keys: this worker's LRU drops them at once.
+    redis->listen([&kv](const std::string& kind, const std::string& key) {
+      if (kind != RedisOutput::kKvInvalidation) return;
+      if (auto entry = parse_kv_entry_name(key)) kv->invalidate(KvScope{entry->org, entry->bot}, {entry->key});
+    });
+  }
   raise_open_file_limit();
   serve::ServePorts ports{stores->sessions.get(), stores->leases.get(), &clock, &ids,
                           adapters_factory(ctx, config, env), hub, serve::grpc_api::grpc_surface_factory()};
@@ -258,11 +273,18 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
     ports.redis_health = [&redis] { return redis->health(); };
     ports.stop_redis = [&redis] { redis->stop(); };
     ports.load_definition = redis->definition_loader(*stores->sessions);
+    ports.listen_config_changes = [&redis](std::function<void()> changed) {
+      redis->listen([changed = std::move(changed)](const std::string& kind, const std::string&) {
+        if (kind == RedisOutput::kConfigInvalidation) changed();
+      });
+    };
+    ports.announce_config_change = [&redis] { redis->announce(RedisOutput::kConfigInvalidation, ""); };
   }
   ports.inbox_queue = inbox_queue.get();
   ports.kafka_consumer = kafka.consumer.get();
   ports.kafka_producer = kafka.producer.get();
   ports.kv = kv.get();
+  ports.kv_uncached = stores->kv.get();
   if (config.store.kind == "dynamodb") ports.dependencies.push_back(&store_health);
   if (inbox_queue) ports.dependencies.push_back(&queue_health);
   ports.json_logs = true;  // `serve` logs JSON lines; `run` keeps the human format

@@ -1,5 +1,11 @@
 #include "cli/wiring.hpp"
 
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
 #include "backends/aws/sqs_inbox_open.hpp"
 #include "backends/kafka/kafka_consumer.hpp"
 #include "backends/kafka/kafka_producer.hpp"
@@ -10,6 +16,8 @@
 #include "backends/llm/scripted_provider.hpp"
 #include "backends/redis/redis_client.hpp"
 #include "backends/redis/redis_definition_cache.hpp"
+#include "backends/redis/redis_invalidations.hpp"
+#include "backends/redis/redis_kv_cache.hpp"
 #include "backends/redis/redis_output_hub.hpp"
 #include "backends/redis/redis_subscriber.hpp"
 #include "backends/memory/caching_kv_store.hpp"
@@ -82,7 +90,7 @@ Result<EmbeddedStores> open_dynamodb_stores(const DynamoDbTarget& target, const 
   return EmbeddedStores{std::move(store.value()), std::move(leases), std::move(kv)};
 }
 
-std::unique_ptr<KvStore> cached_kv(KvStore& store, const Clock& clock) {
+std::unique_ptr<CachingKvStore> cached_kv(KvStore& store, const Clock& clock) {
   return make_caching_kv_store(store, clock);
 }
 
@@ -123,10 +131,18 @@ Result<KafkaBus> open_kafka_bus(const boost::asio::any_io_executor& executor, co
 
 namespace {
 
+static_assert(std::string_view(RedisOutput::kKvInvalidation) == RedisKvCache::kInvalidationKind);
+
 class WiredRedisOutput final : public RedisOutput {
  public:
   WiredRedisOutput(const boost::asio::any_io_executor& executor, const RedisOptions& options)
-      : client_(executor, options), subscriber_(executor, options), hub_(executor, client_, subscriber_), definitions_(client_) {
+      : executor_(executor),
+        client_(executor, options),
+        subscriber_(executor, options),
+        hub_(executor, client_, subscriber_),
+        definitions_(client_),
+        invalidations_(client_, subscriber_),
+        origin_(random_origin()) {
     client_.start();
     subscriber_.start();
   }
@@ -147,16 +163,42 @@ class WiredRedisOutput final : public RedisOutput {
     RedisDefinitionCache::Loader from_store = [&store](const std::string& hash) { return store.get_definition(hash); };
     return [this, from_store](const std::string& hash) { return definitions_.get(hash, from_store); };
   }
+  std::unique_ptr<KvStore> kv_cache(KvStore& store, std::chrono::seconds ttl) override {
+    return std::make_unique<RedisKvCache>(client_, store, &invalidations_, RedisKvCacheOptions{"agentrt:kv:", ttl, origin_});
+  }
+  void listen(InvalidationHandler handler) override {
+    listening_.push_back(invalidations_.listen([this, handler = std::move(handler)](const Invalidation& heard) {
+      if (heard.origin != origin_) handler(heard.kind, heard.key);
+    }));
+  }
+  void announce(const std::string& kind, const std::string& key) override {
+    boost::asio::co_spawn(executor_, publish(Invalidation{kind, key, origin_}), boost::asio::detached);
+  }
   void stop() override {
+    listening_.clear();  // the handlers reference serve's objects, which go before this one
     subscriber_.stop();
     client_.stop();
   }
 
  private:
+  boost::asio::awaitable<void> publish(Invalidation invalidation) {
+    auto published = co_await invalidations_.publish(invalidation);
+    if (!published) spdlog::warn("redis: {}", published.error().message);
+  }
+  // Tells this process's invalidations from the others' (unique per process start).
+  static std::string random_origin() {
+    std::random_device random;
+    return "process-" + std::to_string(random()) + "-" + std::to_string(random());
+  }
+
+  boost::asio::any_io_executor executor_;
   RedisClient client_;
   RedisSubscriber subscriber_;
   RedisOutputHub hub_;
   RedisDefinitionCache definitions_;
+  RedisInvalidations invalidations_;
+  std::string origin_;
+  std::vector<RedisSubscriber::Token> listening_;
 };
 
 }  // namespace

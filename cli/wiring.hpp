@@ -26,6 +26,7 @@
 #include "serve/redis_config.hpp"
 
 namespace agentrt {
+class CachingKvStore;
 class CurlClient;
 }
 
@@ -70,9 +71,9 @@ using EnvReader = std::function<std::optional<std::string>(const std::string& na
 // schema version. Blocks for one request: startup only.
 Result<EmbeddedStores> open_dynamodb_stores(const DynamoDbTarget& target, const EnvReader& env);
 
-// `store` behind the in-process LRU read cache (5 s TTL for other processes' writes; see
-// backends/memory/caching_kv_store.hpp). `store` and `clock` must outlive it.
-std::unique_ptr<KvStore> cached_kv(KvStore& store, const Clock& clock);
+// `store` behind the in-process LRU read cache (5 s TTL for other processes' writes unless
+// invalidated; see backends/memory/caching_kv_store.hpp). `store` and `clock` must outlive it.
+std::unique_ptr<CachingKvStore> cached_kv(KvStore& store, const Clock& clock);
 
 // `agentrt admin create-tables`: creates the table and its indexes unless they exist, waits
 // until ACTIVE. Returns true when it created the table, false when it existed already.
@@ -114,6 +115,17 @@ class RedisOutput {
   // miss or while Redis is down. `store` must outlive the loader.
   using DefinitionLoader = std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)>;
   [[nodiscard]] virtual DefinitionLoader definition_loader(SessionStore& store) = 0;
+  // Per-org/per-bot KV read through Redis (agentrt:kv:...), each write announced to the other
+  // workers as a "kv" invalidation (backends/redis/redis_kv_cache.hpp). `store` must outlive it.
+  [[nodiscard]] virtual std::unique_ptr<KvStore> kv_cache(KvStore& store, std::chrono::seconds ttl) = 0;
+  // Calls `handler(kind, key)` on the executor for each invalidation another process publishes
+  // on agentrt:invalidate, until stop(); this process's own are skipped.
+  using InvalidationHandler = std::function<void(const std::string& kind, const std::string& key)>;
+  static constexpr const char* kKvInvalidation = "kv";          // key: kv_entry_name (core/model/kv_bounds.hpp)
+  static constexpr const char* kConfigInvalidation = "config";  // a worker applied a new configuration
+  virtual void listen(InvalidationHandler handler) = 0;
+  // Publishes one (fire and forget: a lost one delays a reload by a poll, it loses no data).
+  virtual void announce(const std::string& kind, const std::string& key) = 0;
   virtual void stop() = 0;  // idempotent; lets the io_context end
 };
 // Errors: a bad url, or password_env naming an unset variable (named, never its value).

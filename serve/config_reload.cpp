@@ -83,11 +83,13 @@ std::vector<std::string> restart_only_changes(const ServeConfig& running, const 
   differs(running.admin_token_env != next.admin_token_env, "admin_token_env");
   differs(running.config_reload_interval != next.config_reload_interval, "config_reload_interval");
   differs(running.output_hub != next.output_hub, "output_hub");
+  differs(running.config_version_key != next.config_version_key, "config_version_key");
   differs(running.redis.url != next.redis.url || running.redis.host != next.redis.host ||
               running.redis.port != next.redis.port || running.redis.password_env != next.redis.password_env ||
               running.redis.pool_size != next.redis.pool_size ||
               running.redis.connect_timeout != next.redis.connect_timeout ||
-              running.redis.command_timeout != next.redis.command_timeout,
+              running.redis.command_timeout != next.redis.command_timeout ||
+              running.redis.kv_cache != next.redis.kv_cache || running.redis.kv_cache_ttl != next.redis.kv_cache_ttl,
           "redis");
   // Routes reload; what the consumer is subscribed to and connected with does not.
   differs(running.kafka.brokers != next.kafka.brokers || running.kafka.group_id != next.kafka.group_id ||

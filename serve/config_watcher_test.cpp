@@ -166,6 +166,14 @@ TEST(RestartOnlyChanges, NamesEachKeyThatNeedsARestart) {
   EXPECT_EQ(restart_only_changes(a, b), (std::vector<std::string>{"listen", "orgs", "tracing"}));
 }
 
+TEST(RestartOnlyChanges, TheVersionKeyAndTheRedisKvCacheNeedARestart) {
+  ServeConfig a;
+  ServeConfig b = a;
+  b.config_version_key = ConfigVersionKey{"ops", "helpdesk", "version"};
+  b.redis.kv_cache = false;
+  EXPECT_EQ(restart_only_changes(a, b), (std::vector<std::string>{"config_version_key", "redis"}));
+}
+
 TEST(RestartOnlyChanges, KafkaRoutesReloadButNotTheirTopics) {
   ServeConfig a;
   a.kafka.brokers = "127.0.0.1:9092";

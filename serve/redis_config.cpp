@@ -13,7 +13,8 @@ void read_redis(const ObjectReader& top, std::string& output_hub, RedisConfig& r
   const auto* mapping = top.mapping("redis", Need::optional, "a mapping with url (or host and port), password_env, ...");
   if (mapping == nullptr) return;
   ObjectReader r(*mapping, "redis", top.diag(),
-                 {"url", "host", "port", "password_env", "pool_size", "connect_timeout", "command_timeout"});
+                 {"url", "host", "port", "password_env", "pool_size", "connect_timeout", "command_timeout", "kv_cache",
+                  "kv_cache_ttl"});
   redis.url = r.string("url", Need::optional, "redis://host:port").value_or(redis.url);
   redis.host = r.string("host", Need::optional, "a host name or address").value_or(redis.host);
   if (auto port = r.integer("port", Need::optional, 1, 65535, "a port from 1 to 65535")) {
@@ -26,6 +27,8 @@ void read_redis(const ObjectReader& top, std::string& output_hub, RedisConfig& r
   }
   if (auto d = r.duration("connect_timeout")) redis.connect_timeout = *d;
   if (auto d = r.duration("command_timeout")) redis.command_timeout = *d;
+  if (auto on = r.boolean("kv_cache")) redis.kv_cache = *on;
+  if (auto d = r.duration("kv_cache_ttl")) redis.kv_cache_ttl = *d;
 }
 
 Result<void> set_output_hub(const std::string& value, const std::string& where, std::string& output_hub) {
@@ -57,6 +60,10 @@ Result<void> check_redis(const std::string& output_hub, const RedisConfig& redis
   }
   if (redis.connect_timeout.count() <= 0 || redis.command_timeout.count() <= 0) {
     return Error{Errc::invalid, where + ": redis: connect_timeout and command_timeout must be positive"};
+  }
+  if (redis.kv_cache_ttl < std::chrono::seconds{1} || redis.kv_cache_ttl > std::chrono::hours{1} ||
+      redis.kv_cache_ttl.count() % 1000 != 0) {
+    return Error{Errc::invalid, where + ": redis.kv_cache_ttl: expected whole seconds from 1s to 1h"};
   }
   return ok_result();
 }

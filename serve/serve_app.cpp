@@ -45,6 +45,8 @@ constexpr int kExitUsage = 2;
 constexpr const char* kAgentrtVersion = "0.1.0";
 // The HTTP server's own grace: in-flight API requests are short (an update waits at most 10 s).
 constexpr std::chrono::milliseconds kHttpGrace{10'000};
+// config_version_key is polled this often while config_reload_interval is off.
+constexpr std::chrono::milliseconds kVersionKeyPollWhenOff{2'000};
 
 // Waits for SIGTERM/SIGINT and runs the shutdown described in serve_app.hpp.
 class Shutdown {
@@ -305,12 +307,13 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
   // Reloads (serve/config_watcher.hpp): every config_reload_interval, and at once on SIGHUP.
   std::unique_ptr<ConfigWatcher> watcher;
   asio::signal_set reload_signal(ctx);
+  std::optional<ConfigVersionPoller> version_poller;
   if (ports.reload_config) {
     std::string log_level = config.log_level;
     watcher = std::make_unique<ConfigWatcher>(
         ctx.get_executor(), ports.reload_config, config, bots.value(),
-        [&catalog, &worker, &kafka_consumer, log_level](const ServeConfig& next, BotDefinitions next_bots,
-                                                        const std::string&) mutable {
+        [&catalog, &worker, &kafka_consumer, &ports, log_level](const ServeConfig& next, BotDefinitions next_bots,
+                                                                const std::string&) mutable {
           catalog.replace(std::move(next_bots));
           worker.set_org_quotas(next.org_quotas);
           if (kafka_consumer) kafka_consumer->set_routes(next.kafka.routes);
@@ -320,11 +323,20 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
             spdlog::set_level(spdlog::level::from_str(next.log_level));
           }
           log_level = next.log_level;
+          // The other workers check their files now rather than at their next interval.
+          if (ports.announce_config_change) ports.announce_config_change();
         },
         [&metrics](bool applied) { metrics.config_reloads.Add({{"outcome", applied ? "applied" : "refused"}}).Increment(); });
     watcher->start(config.config_reload_interval);
     reload_signal.add(SIGHUP);
     asio::co_spawn(ctx, reload_on_sighup(reload_signal, *watcher), asio::detached);
+    if (ports.listen_config_changes) ports.listen_config_changes([&watcher] { watcher->check_now(); });
+    if (config.config_version_key.enabled() && ports.kv_uncached != nullptr) {
+      const auto every = config.config_reload_interval.count() > 0 ? config.config_reload_interval : kVersionKeyPollWhenOff;
+      version_poller.emplace(ctx.get_executor(), *ports.kv_uncached, config.config_version_key, every,
+                             [&watcher](const nlohmann::json&) { watcher->check_now(); });
+      version_poller->start();
+    }
   }
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     if (error) spdlog::error("serve: worker stopped by an exception");
@@ -339,6 +351,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
       shutdown.done();
       boost::system::error_code ignored;
       reload_signal.cancel(ignored);  // its wait would keep ctx.run() going
+      if (version_poller) version_poller->stop();  // so would its timer
       if (ports.stop_redis) ports.stop_redis();  // its reconnect loops would keep ctx.run() going
       if (*exporter) (*exporter)->stop();  // sends what is queued; its destructor waits for that
     });

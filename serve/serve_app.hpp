@@ -57,6 +57,13 @@ struct ServePorts {
   std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)> load_definition{};
   // The KV store of /v1/bots/{bot}/kv (docs/serve.md "KV"); null: those routes are absent.
   KvStore* kv = nullptr;
+  // The same KV without any cache: config_version_key is read here (serve/config_version_key.hpp).
+  KvStore* kv_uncached = nullptr;
+  // output_hub: redis: reloads announced between workers (agentrt:invalidate, kind "config").
+  // listen_config_changes(f) calls f on ctx when another worker applied a new configuration;
+  // announce_config_change() tells the others this one did. Unset without Redis.
+  std::function<void(std::function<void()>)> listen_config_changes{};
+  std::function<void()> announce_config_change{};
   // The remote backends (DynamoDB, SQS) as their calls find them: /readyz answers 503 naming
   // the first one unreachable. They outlive run_serve.
   std::vector<const DependencyHealth*> dependencies{};

@@ -356,7 +356,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   ObjectReader top(doc->root, "", diag,
                    {"listen", "db", "store", "inbox", "worker_id", "lease", "dispatch", "shutdown", "http", "grpc", "bots", "orgs",
                     "llm", "metrics", "log_level", "admin_token_env", "tracing", "config_reload_interval", "kafka",
-                    "output_hub", "redis"});
+                    "output_hub", "redis", "config_version_key"});
   if (auto listen = top.string("listen", Need::optional, "host:port such as 127.0.0.1:8080")) {
     if (auto parsed = parse_listen(*listen, "", config); !parsed) {
       diag.error("listen", parsed.error().message);  // the diagnostic names the key and line
@@ -393,6 +393,7 @@ Result<void> load_serve_config_file(const std::string& path, ServeConfig& config
   read_tracing(top, config.tracing);
   read_kafka(top, config.kafka);
   read_redis(top, config.output_hub, config.redis);
+  read_config_version_key(top, config.config_version_key);
   read_observability(top, config);
   if (!diag.empty()) return diag.to_error();
   config.config_path = path;
@@ -440,6 +441,11 @@ Result<void> apply_serve_env(const EnvLookup& env, ServeConfig& config) {
       if (!d) return d.error();
       config.config_reload_interval = *d;
     }
+  }
+  if (auto v = read("AGENTRT_CONFIG_VERSION_KEY")) {
+    auto key = parse_config_version_key(*v, "AGENTRT_CONFIG_VERSION_KEY");
+    if (!key) return key.error();
+    config.config_version_key = *key;
   }
   if (auto v = read("AGENTRT_MAX_ACTIVE_SESSIONS")) {
     auto n = parse_count(*v, 0, kMaxSessions, "AGENTRT_MAX_ACTIVE_SESSIONS");

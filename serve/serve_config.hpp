@@ -15,6 +15,7 @@
 
 #include "core/model/error.hpp"
 #include "core/runtime/held_lease.hpp"
+#include "serve/config_version_key.hpp"
 #include "serve/kafka_config.hpp"
 #include "serve/redis_config.hpp"
 #include "serve/sqs_inbox_consumer.hpp"
@@ -89,6 +90,9 @@ struct ServeConfig {
   // reads its configuration and definition files again and applies what changed
   // (serve/config_reload.hpp); "off" (0 here) turns that off. SIGHUP reloads at once either way.
   std::chrono::milliseconds config_reload_interval{2'000};
+  // config_version_key (AGENTRT_CONFIG_VERSION_KEY): a KV entry whose change reloads at once
+  // (serve/config_version_key.hpp); off by default.
+  ConfigVersionKey config_version_key;
   std::string config_path;  // where it was read from (for messages); empty without --config
 };
 

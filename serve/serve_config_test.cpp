@@ -647,6 +647,38 @@ TEST_F(ServeConfigFileTest, TheOutputHubIsInProcessByDefaultOrRedis) {
   EXPECT_THAT(error_of("redis: {password: hunter2}\n"), HasSubstr("password"));
 }
 
+TEST_F(ServeConfigFileTest, TheRedisKvCacheIsOnByDefaultWithItsTtlBounded) {
+  EXPECT_TRUE(ServeConfig{}.redis.kv_cache);
+  ASSERT_TRUE(load("output_hub: redis\nredis: {kv_cache: false, kv_cache_ttl: 5m}\norgs: {acme: {token_env: ACME_TOKEN}}\n").ok());
+  EXPECT_FALSE(config_.redis.kv_cache);
+  EXPECT_EQ(config_.redis.kv_cache_ttl, milliseconds{300'000});
+  EXPECT_TRUE(check_serve_config(config_).ok());
+  for (const auto ttl : {milliseconds{500}, milliseconds{7'200'000}, milliseconds{1'500}}) {
+    config_.redis.kv_cache_ttl = ttl;
+    const auto refused = check_serve_config(config_);
+    ASSERT_FALSE(refused.ok()) << ttl.count();
+    EXPECT_THAT(refused.error().message, HasSubstr("redis.kv_cache_ttl"));
+  }
+}
+
+TEST_F(ServeConfigFileTest, TheConfigVersionKeyIsOffByDefaultAndChecked) {
+  EXPECT_FALSE(ServeConfig{}.config_version_key.enabled());
+  ASSERT_TRUE(load("config_version_key: {org: ops, bot: helpdesk, key: 'fleet/version'}\n").ok());
+  EXPECT_EQ(config_.config_version_key, (ConfigVersionKey{"ops", "helpdesk", "fleet/version"}));
+  EXPECT_THAT(error_of("config_version_key: {org: ops, key: v}\n"), HasSubstr("bot"));
+  EXPECT_THAT(error_of("config_version_key: {org: ops, bot: b, key: ''}\n"), HasSubstr("config_version_key: kv entry: empty key"));
+  EXPECT_THAT(error_of("config_version_key: ops/b/v\n"), HasSubstr("a mapping with org, bot and key"));
+
+  ServeConfig config;
+  ASSERT_TRUE(apply_serve_env(env_of({{"AGENTRT_CONFIG_VERSION_KEY", "ops/helpdesk/fleet/version"}}), config).ok());
+  EXPECT_EQ(config.config_version_key, (ConfigVersionKey{"ops", "helpdesk", "fleet/version"}));
+  for (const auto* bad : {"ops", "ops/helpdesk", "ops//v", "ops/helpdesk/"}) {
+    const auto refused = apply_serve_env(env_of({{"AGENTRT_CONFIG_VERSION_KEY", bad}}), config);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(refused.error().message, HasSubstr("AGENTRT_CONFIG_VERSION_KEY")) << bad;
+  }
+}
+
 TEST(ServeConfigEnv, RedisVariablesChooseTheHubAndTheServer) {
   ServeConfig config;
   config.orgs.push_back(OrgAccess{"acme", "ACME_TOKEN", ""});

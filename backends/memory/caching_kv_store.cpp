@@ -19,11 +19,7 @@ using Time = std::chrono::steady_clock::time_point;
 
 constexpr std::size_t kEntryOverheadBytes = 96;  // list node, map node, bookkeeping
 
-// Length-prefixed, so no two (org, bot, key) share a cache key.
-std::string cache_key(const KvScope& scope, const std::string& key) {
-  return std::to_string(scope.org.str().size()) + "#" + scope.org.str() + std::to_string(scope.bot.str().size()) +
-         "#" + scope.bot.str() + key;
-}
+std::string cache_key(const KvScope& scope, const std::string& key) { return kv_entry_name(scope.org, scope.bot, key); }
 
 class LruKvCache final : public CachingKvStore {
  public:
@@ -82,6 +78,12 @@ class LruKvCache final : public CachingKvStore {
     auto done = co_await store_.erase_many(scope, keys);
     end_write(scope, keys);
     co_return done;
+  }
+
+  void invalidate(const KvScope& scope, const std::vector<std::string>& keys) override {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+    forget(scope, keys);
   }
 
   [[nodiscard]] KvCacheStats stats() const override {

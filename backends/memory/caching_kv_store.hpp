@@ -8,9 +8,10 @@
 // - This process's own writes invalidate: put_many/erase_many drop their keys before and after
 //   the store call, and a read that was in flight while any write ran is not cached (so it
 //   cannot put back a value older than the write).
-// - Other processes' writes (other serve workers) are NOT seen until a cached answer is
-//   `ttl` old (default 5 s): KV read through this cache is eventually consistent across
-//   workers. Issue 8's Redis invalidation will remove that delay.
+// - Other processes' writes (other serve workers) are seen once a cached answer is `ttl` old
+//   (default 5 s), or at once when something calls invalidate() for them: serve does on each
+//   Redis "kv" invalidation message (backends/redis/redis_kv_cache.hpp). Without Redis, KV
+//   read through this cache is eventually consistent across workers.
 // Threads: any executor; one mutex guards the cache, never held across a store call.
 
 #include <chrono>
@@ -43,6 +44,8 @@ std::unique_ptr<CachingKvStore> make_caching_kv_store(KvStore& store, const Cloc
 class CachingKvStore : public KvStore {
  public:
   [[nodiscard]] virtual KvCacheStats stats() const = 0;
+  // Drops `keys` of `scope` (another process wrote them); a read in flight is not cached.
+  virtual void invalidate(const KvScope& scope, const std::vector<std::string>& keys) = 0;
 };
 
 }  // namespace agentrt

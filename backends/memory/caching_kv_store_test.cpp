@@ -138,6 +138,17 @@ TEST_F(CachingKvStoreTest, AnotherWritersChangeIsSeenAfterTheTtl) {
   EXPECT_EQ(get({"a"}), (KvEntries{{"a", 2}}));
 }
 
+TEST_F(CachingKvStoreTest, AnInvalidatedKeyIsReadAgainAtOnceAndOnlyThatKey) {
+  put({{"a", 1}, {"b", 1}});
+  get({"a", "b"});
+  put({{"a", 2}, {"b", 2}}, memory_.get());  // another worker, which announces "a" only
+  cache_->invalidate(kScope, {"a"});
+  cache_->invalidate(KvScope{OrgId{"org-2"}, BotId{"bot-1"}}, {"b"});  // another scope's "b"
+  EXPECT_EQ(get({"a", "b"}), (KvEntries{{"a", 2}, {"b", 1}}));
+  ASSERT_EQ(counting_.gets.size(), 2U);
+  EXPECT_THAT(counting_.gets[1], ElementsAre("a"));
+}
+
 TEST_F(CachingKvStoreTest, ScopesDoNotShareCachedAnswers) {
   put({{"a", 1}});
   get({"a"});

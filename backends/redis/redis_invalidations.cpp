@@ -9,13 +9,15 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t kMaxPayload = 4096;
+// A kv key (kv_entry_name: 8 + 128 + 128 + 512 bytes) is the longest; JSON escaping may grow it 6x.
+constexpr std::size_t kMaxPayload = 8192;
 constexpr std::size_t kMaxKind = 64;
-constexpr std::size_t kMaxKey = 512;
+constexpr std::size_t kMaxKey = 1024;
+constexpr std::size_t kMaxOrigin = 512;
 
 Result<void> check(const Invalidation& i) {
   if (i.kind.empty() || i.kind.size() > kMaxKind) return Error{Errc::invalid, "invalidation: kind must be 1..64 characters"};
-  if (i.key.size() > kMaxKey || i.origin.size() > kMaxKey) return Error{Errc::invalid, "invalidation: key or origin too long"};
+  if (i.key.size() > kMaxKey || i.origin.size() > kMaxOrigin) return Error{Errc::invalid, "invalidation: key or origin too long"};
   return ok_result();
 }
 
@@ -46,10 +48,13 @@ RedisInvalidations::RedisInvalidations(RedisClient& client, RedisSubscriber& sub
 
 asio::awaitable<Result<void>> RedisInvalidations::publish(const Invalidation& invalidation) {
   if (auto checked = check(invalidation); !checked) co_return checked.error();
-  RedisCommand command{"PUBLISH", channel_, encode_invalidation(invalidation)};
-  auto published = co_await client_.command(std::move(command));
+  auto published = co_await client_.command(publish_command(invalidation));
   if (!published) co_return published.error().with_context("publish invalidation " + invalidation.kind);
   co_return ok_result();
+}
+
+RedisCommand RedisInvalidations::publish_command(const Invalidation& invalidation) const {
+  return RedisCommand{"PUBLISH", channel_, encode_invalidation(invalidation)};
 }
 
 RedisSubscriber::Token RedisInvalidations::listen(std::function<void(const Invalidation&)> handler) {

@@ -20,7 +20,7 @@ namespace agentrt {
 
 struct Invalidation {
   std::string kind;    // definitions, quotas, routing, log_level, config (1..64 chars)
-  std::string key;     // what in it changed ("" for everything), at most 512 chars
+  std::string key;     // what in it changed ("" for everything), at most 1024 bytes
   std::string origin;  // the publishing worker's id, so it can skip its own
 };
 
@@ -31,6 +31,9 @@ class RedisInvalidations {
   RedisInvalidations(RedisClient& client, RedisSubscriber& subscriber, std::string channel = kDefaultChannel);
 
   boost::asio::awaitable<Result<void>> publish(const Invalidation& invalidation);
+  // The PUBLISH of `invalidation`, for a caller's pipeline. Unchecked: the caller builds it from
+  // checked parts (a listener skips a message that fails decode_invalidation's checks).
+  [[nodiscard]] RedisCommand publish_command(const Invalidation& invalidation) const;
   // Calls `handler` for every valid message until the token is dropped; invalid ones are skipped.
   [[nodiscard]] RedisSubscriber::Token listen(std::function<void(const Invalidation&)> handler);
 

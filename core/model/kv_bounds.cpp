@@ -108,4 +108,43 @@ Result<nlohmann::json> decode_kv_value(std::string_view text, std::string_view w
   return value;
 }
 
+std::string kv_entry_name(const OrgId& org, const BotId& bot, std::string_view key) {
+  std::string name = std::to_string(org.str().size());
+  name += '#';
+  name += org.str();
+  name += std::to_string(bot.str().size());
+  name += '#';
+  name += bot.str();
+  name += key;
+  return name;
+}
+
+namespace {
+
+// Reads "<len>#<len bytes>" at `at`; advances `at`. nullopt when it is not there.
+std::optional<std::string> read_length_prefixed(std::string_view name, std::size_t& at) {
+  const auto hash = name.find('#', at);
+  if (hash == std::string_view::npos || hash == at || hash - at > 3) return std::nullopt;
+  std::size_t length = 0;
+  for (std::size_t i = at; i < hash; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    length = length * 10 + static_cast<std::size_t>(name[i] - '0');
+  }
+  if (length == 0 || length > kKvScopeBytesMax || name.size() - (hash + 1) < length) return std::nullopt;
+  at = hash + 1 + length;
+  return std::string(name.substr(hash + 1, length));
+}
+
+}  // namespace
+
+std::optional<KvEntryName> parse_kv_entry_name(std::string_view name) {
+  std::size_t at = 0;
+  auto org = read_length_prefixed(name, at);
+  if (!org) return std::nullopt;
+  auto bot = read_length_prefixed(name, at);
+  if (!bot) return std::nullopt;
+  if (at == name.size() || name.size() - at > kKvKeyBytesMax) return std::nullopt;
+  return KvEntryName{OrgId{std::move(*org)}, BotId{std::move(*bot)}, std::string(name.substr(at))};
+}
+
 }  // namespace agentrt

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,17 @@ Result<void> check_kv_key(std::string_view key, std::string_view what);
 Result<void> check_kv_keys(const std::vector<std::string>& keys, std::string_view what);
 // Checks every key and value; the encoded values (compact JSON) are what adapters store.
 Result<void> check_kv_entries(const std::map<std::string, nlohmann::json>& entries, std::string_view what);
+
+// The name of one entry across every scope: "<len>#org<len>#bot" + key, length-prefixed so
+// no two (org, bot, key) share a name. Caches key on it (in process and in Redis) and the
+// Redis invalidation messages carry it. parse_kv_entry_name() is its inverse (nullopt: not one).
+std::string kv_entry_name(const OrgId& org, const BotId& bot, std::string_view key);
+struct KvEntryName {
+  OrgId org;
+  BotId bot;
+  std::string key;
+};
+std::optional<KvEntryName> parse_kv_entry_name(std::string_view name);
 
 // The stored text of a value (compact JSON; invalid UTF-8 in a string is an error, not replaced).
 Result<std::string> encode_kv_value(const nlohmann::json& value, std::string_view what);

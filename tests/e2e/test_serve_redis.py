@@ -7,15 +7,21 @@ the session's pinned definition through the Redis cache (agentrt:def:<hash>). Th
 Redis is killed mid-session: both workers keep working from the store (/readyz 200 but
 "degraded", agentrt_redis_up 0, durable events still reach the client, in order), and when
 Redis returns the tokens flow again.
+
+The KV reads through Redis too: a value written on one worker is seen on the other at once
+(its in-process cache is told through agentrt:invalidate, well before that cache's 5 s TTL);
+and a worker that applies a new configuration tells the other, which reloads although its own
+periodic reloads are off.
 """
 
 from __future__ import annotations
 
+import time
 import unittest
 import urllib.request
 from pathlib import Path
 
-from e2e_support import E2ETestCase, definition, effect_tool, read_history
+from e2e_support import E2ETestCase, definition, effect_tool, read_history, to_yaml
 from redis_support import RedisServer, redis_available
 from serve_support import ServeProc, SseStream, expected_stream, token_env, wait_until, write_serve_config
 
@@ -35,12 +41,17 @@ class ServeRedisTest(E2ETestCase):
         self.addCleanup(self.redis.close)
         llm = self.start_llm(reply_delay=0.2)
         tools = self.start_tools(delay=0.2)
-        agent = self.write_definition(definition(llm_url=llm.base_url, tools=[effect_tool(tools.base_url)]))
+        self.agent_doc = definition(llm_url=llm.base_url, tools=[effect_tool(tools.base_url)])
+        agent = self.write_definition(self.agent_doc)
+        self.agent_path = Path(agent)
         hub = {"output_hub": "redis", "redis": {"url": self.redis.url, "connect_timeout": "300ms",
                                                 "command_timeout": "500ms"}}
-        runner = write_serve_config(self.dir, db=self.db, bots={"effects": agent}, max_active=16, extra=hub)
+        # The runner reads its files every 200 ms; the API worker never does by itself.
+        runner = write_serve_config(self.dir, db=self.db, bots={"effects": agent}, max_active=16,
+                                    extra={**hub, "config_reload_interval": "200ms"})
         (self.dir / "runner.yaml").write_text(Path(runner).read_text())
-        write_serve_config(self.dir, db=self.db, bots={"effects": agent}, max_active=0, extra=hub)
+        write_serve_config(self.dir, db=self.db, bots={"effects": agent}, max_active=0,
+                           extra={**hub, "config_reload_interval": "off"})
         (self.dir / "api.yaml").write_text((self.dir / "serve.yaml").read_text())
         self.api = self.start_worker(str(self.dir / "api.yaml"))
         self.runner = self.start_worker(str(self.dir / "runner.yaml"))
@@ -105,6 +116,48 @@ class ServeRedisTest(E2ETestCase):
                         stream.events)
         self.assertGreater(len([e for e in stream.events if e["event"] == "token"]), before, "tokens flow again")
         self.assertInOrderAndComplete(stream, session)
+
+    def kv_get(self, worker: ServeProc, key: str) -> object:
+        status, body = worker.request("GET", f"/v1/bots/effects/kv?key={key}")
+        self.assertEqual(status, 200, body)
+        return body["entries"].get(key)
+
+    def test_kv_writes_on_one_worker_are_seen_on_the_other_at_once(self) -> None:
+        self.assertTrue(wait_until(lambda: "degraded" not in self.readyz(self.api)[1]
+                                   and "degraded" not in self.readyz(self.runner)[1], 10))
+        status, body = self.api.request("PUT", "/v1/bots/effects/kv", body={"entries": {"plan": "silver"}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.kv_get(self.runner, "plan"), "silver")
+        self.assertEqual(self.kv_get(self.runner, "plan"), "silver")  # now in the runner's own cache
+        self.assertEqual(len(self.redis.keys("agentrt:kv:*")), 1, "the read went through Redis")
+        for value in ("gold", "platinum"):
+            status, body = self.api.request("PUT", "/v1/bots/effects/kv", body={"entries": {"plan": value}})
+            self.assertEqual(status, 200, body)
+            written = time.monotonic()
+            self.assertTrue(wait_until(lambda v=value: self.kv_get(self.runner, "plan") == v, 10))
+            self.assertLess(time.monotonic() - written, 4.0, "seen before the in-process cache's 5 s TTL")
+        # Another org never sees it, through any cache.
+        status, body = self.runner.request("GET", "/v1/bots/effects/kv?key=plan", org="globex")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["entries"], {})
+
+    def test_a_reload_on_one_worker_makes_the_other_reload(self) -> None:
+        self.assertTrue(wait_until(lambda: "degraded" not in self.readyz(self.api)[1]
+                                   and "degraded" not in self.readyz(self.runner)[1], 10))
+        status, before = self.api.request("POST", "/v1/sessions", body={"bot": "effects"})
+        self.assertEqual(status, 201, before)
+        changed = dict(self.agent_doc, system="You are the agent after the rollout.")
+        fresh = self.agent_path.with_name(self.agent_path.name + ".new")
+        fresh.write_text(to_yaml(changed) + "\n")
+        fresh.replace(self.agent_path)
+
+        def api_has_new_definition() -> bool:
+            status, after = self.api.request("POST", "/v1/sessions", body={"bot": "effects"})
+            self.assertEqual(status, 201, after)
+            return after["session"]["definition_hash"] != before["session"]["definition_hash"]
+
+        self.assertTrue(wait_until(api_has_new_definition, 15),
+                        "the runner applied the change and told the API worker, whose own reloads are off")
 
     def test_bad_redis_settings_stop_serve_naming_them(self) -> None:
         api = str(self.dir / "api.yaml")

@@ -4,7 +4,7 @@ configuration").
 A changed definition is used by new sessions while a running session keeps the definition it
 was pinned to; a broken file and a change only a restart can make are refused with an error
 naming the problem, and the server goes on with the configuration in force; SIGHUP reloads at
-once when periodic reloads are off.
+once when periodic reloads are off, and so does a change of the config_version_key KV entry.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ def reloads(worker: ServeProc, outcome: str) -> float:
 
 
 class ServeReloadTest(E2ETestCase):
-    def start(self, interval: str) -> tuple[ServeProc, str]:
+    def start(self, interval: str, extra: dict | None = None) -> tuple[ServeProc, str]:
         llm = self.start_llm()
         self.llm_url = llm.base_url
         agent = self.write_definition(definition(llm_url=llm.base_url), "helper.yaml")
         config = write_serve_config(self.dir, db=self.db, bots={"helper": agent},
-                                    extra={"config_reload_interval": interval, "log_level": "info"})
+                                    extra={"config_reload_interval": interval, "log_level": "info", **(extra or {})})
         worker = ServeProc(self.spawn("serve", "--config", config, env={**token_env(), "E2E_LLM_KEY": "k"}, db=False))
         self.addCleanup(lambda: worker.proc.kill9())
         return worker, config
@@ -131,6 +131,41 @@ class ServeReloadTest(E2ETestCase):
         self.assertNotEqual(self.create(worker)["definition_hash"], before["definition_hash"])
         result = worker.stop()
         self.assertEqual(result.code, 0, result.describe())
+
+    def test_a_changed_config_version_key_reloads_at_once_when_periodic_reloads_are_off(self) -> None:
+        version_key = {"org": "acme", "bot": "helper", "key": "config_version"}
+        worker, _ = self.start("off", {"config_version_key": version_key})
+        before = self.create(worker)
+        self.rewrite_definition("You are the agent of version 2.")
+        # Nothing reads the files by itself: the key is unchanged (absent) so far.
+        self.assertFalse(wait_until(lambda: reloads(worker, "applied") >= 1, 3))
+        self.assertEqual(self.create(worker)["definition_hash"], before["definition_hash"])
+
+        status, answer = worker.request("PUT", "/v1/bots/helper/kv", body={"entries": {"config_version": 2}})
+        self.assertEqual(status, 200, answer)
+        self.assertTrue(wait_until(lambda: reloads(worker, "applied") >= 1, 15), self.stderr(worker))
+        self.assertNotEqual(self.create(worker)["definition_hash"], before["definition_hash"])
+        self.assertIn("config_version_key acme/helper/config_version changed", self.stderr(worker))
+
+        # Another org's entry of the same name is another entry: it reloads nothing.
+        status, answer = worker.request("PUT", "/v1/bots/helper/kv", org="globex",
+                                        body={"entries": {"config_version": 3}})
+        self.assertEqual(status, 200, answer)
+        self.assertFalse(wait_until(lambda: self.stderr(worker).count("config_version_key acme/helper") > 1, 3))
+        result = worker.stop()
+        self.assertEqual(result.code, 0, result.describe())
+
+    def test_a_bad_config_version_key_stops_serve_naming_it(self) -> None:
+        config = write_serve_config(self.dir, db=self.db, bots={},
+                                    extra={"config_version_key": {"org": "acme", "bot": "", "key": "v"}})
+        result = self.spawn("serve", "--config", config, env=token_env(), db=False).finish(10)
+        self.assertEqual(result.code, 2, result.describe())
+        self.assertRegex(result.stderr, r"serve\.yaml:\d+:\d+: config_version_key: kv entry: bot must have 1 to 128 bytes")
+        good = write_serve_config(self.dir, db=self.db, bots={})
+        env = {**token_env(), "AGENTRT_CONFIG_VERSION_KEY": "acme-only"}
+        result = self.spawn("serve", "--config", good, env=env, db=False).finish(10)
+        self.assertEqual(result.code, 2, result.describe())
+        self.assertIn("AGENTRT_CONFIG_VERSION_KEY: expected org/bot/key", result.stderr)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 //           connection, receives it. Both workers' Redis sides run in this process on one
 //           thread (two pools, two subscriber connections, one redis-server on 127.0.0.1).
 //   cache:  RedisDefinitionCache::get of a cached definition (one MGET round trip).
+//   kv:     RedisKvCache::get_many of 10 cached keys of one bot (one MGET round trip), the
+//           store beneath it in memory (never asked once the keys are cached).
 // Prints p50/p99/max of each. Starts its own redis-server (--save '' --appendonly no).
 //   redis_bench [--events N] [--cache-reads N]
 
@@ -23,7 +25,9 @@
 #include <spdlog/spdlog.h>
 
 #include "backends/redis/redis_client.hpp"
+#include "backends/memory/memory_kv_store.hpp"
 #include "backends/redis/redis_definition_cache.hpp"
+#include "backends/redis/redis_kv_cache.hpp"
 #include "backends/redis/redis_output_hub.hpp"
 #include "backends/redis/redis_subscriber.hpp"
 #include "backends/redis/testing/redis_test_server.hpp"
@@ -104,6 +108,24 @@ asio::awaitable<void> read_cache(agentrt::RedisDefinitionCache& cache, int reads
   }
 }
 
+asio::awaitable<void> read_kv(agentrt::RedisKvCache& cache, agentrt::KvStore& store, int reads, std::vector<double>& micros) {
+  const agentrt::KvScope scope{agentrt::OrgId{"acme"}, agentrt::BotId{"support"}};
+  agentrt::KvEntries entries;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 10; ++i) {
+    keys.push_back("key-" + std::to_string(i));
+    entries[keys.back()] = nlohmann::json{{"plan", "gold"}, {"seats", i}};
+  }
+  (void)co_await store.put_many(scope, entries);
+  (void)co_await cache.get_many(scope, keys);  // the misses that fill it
+  for (int i = 0; i < reads; ++i) {
+    const auto started = Clock::now();
+    auto found = co_await cache.get_many(scope, keys);
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - started).count());
+    if (!found || found->size() != keys.size()) std::fprintf(stderr, "redis_bench: kv read failed\n");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,9 +156,17 @@ int main(int argc, char** argv) {
   asio::co_spawn(ioc, read_cache(cache, cache_reads, cache_hits), [&cache_done](std::exception_ptr) { cache_done = true; });
   agentrt::testing::run_until(ioc, [&] { return cache_done; }, std::chrono::seconds(120));
   print("cross-worker output latency through Redis (publish on A to next() on B)", output);
+  auto kv_store = agentrt::make_memory_kv_store();
+  agentrt::RedisKvCache kv_cache(b.client, *kv_store, nullptr);
+  std::vector<double> kv_hits;
+  bool kv_done = false;
+  asio::co_spawn(ioc, read_kv(kv_cache, *kv_store, cache_reads, kv_hits), [&kv_done](std::exception_ptr) { kv_done = true; });
+  agentrt::testing::run_until(ioc, [&] { return kv_done; }, std::chrono::seconds(120));
   print("definition cache hit (MGET, 2 KB definition)", cache_hits);
-  std::printf("events received %zu of %d; cache hits %llu\n", output.size(), events,
-              static_cast<unsigned long long>(cache.stats().hits));
+  print("KV cache hit (MGET of 10 keys of one bot)", kv_hits);
+  std::printf("events received %zu of %d; definition cache hits %llu; kv keys from Redis %llu, from the store %llu\n",
+              output.size(), events, static_cast<unsigned long long>(cache.stats().hits),
+              static_cast<unsigned long long>(kv_cache.stats().hits), static_cast<unsigned long long>(kv_cache.stats().misses));
   subscription.reset();
   a.stop();
   b.stop();
