@@ -301,11 +301,20 @@ asio::awaitable<Result<std::unique_ptr<RedisConnection>>> RedisConnection::open(
   }
   if (!*core->connect_ok) co_return redis_transport_error(server, "connect", core->close_reason);
   auto connection = std::make_unique<RedisConnection>(core);
-  if (!options.password.empty()) {
-    const std::vector<RedisCommand> auth{RedisCommand{"AUTH", options.password}};
-    auto replies = co_await connection->run(auth);
-    if (!replies) co_return replies.error();
-    if (replies->front().is_error()) co_return redis_reply_error(server, "AUTH", replies->front());
+  // AUTH (with a password), then PING: a connection counts as up only once the server answers.
+  // A hung server (stopped, swapping) accepts TCP connections in its kernel backlog but
+  // answers nothing; without the PING every command would wait its timeout on a link that
+  // looks up, instead of failing at once while the link retries.
+  std::vector<RedisCommand> hello;
+  if (!options.password.empty()) hello.push_back(RedisCommand{"AUTH", options.password});
+  hello.push_back(RedisCommand{"PING"});
+  auto replies = co_await connection->run(hello);
+  if (!replies) co_return replies.error();
+  if (!options.password.empty() && replies->front().is_error()) co_return redis_reply_error(server, "AUTH", replies->front());
+  const auto& pong = replies->back();
+  if (pong.is_error()) co_return redis_reply_error(server, "PING", pong);
+  if (pong.type != RedisReply::Type::status || pong.str != "PONG") {
+    co_return Error{Errc::fatal, server + ": PING: not answered PONG: is this a Redis server?"};
   }
   co_return connection;
 }

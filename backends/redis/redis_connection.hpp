@@ -37,7 +37,7 @@ class RedisConnection {
  public:
   struct Core;  // the state hiredis's hooks and callbacks see
 
-  // Resolves, connects and AUTHs within options.connect_timeout.
+  // Resolves, connects, AUTHs (with a password) and PINGs: up only once the server answers.
   static boost::asio::awaitable<Result<std::unique_ptr<RedisConnection>>> open(boost::asio::any_io_executor executor,
                                                                               const RedisOptions& options,
                                                                               RedisPushHandler push = {});

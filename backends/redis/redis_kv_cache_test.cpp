@@ -216,6 +216,27 @@ TEST_F(RedisKvCacheTest, RedisDownReadsAndWritesGoToTheStoreAndNothingIsLost) {
   EXPECT_EQ(cached_text("plan"), R"(v"platinum")");
 }
 
+TEST_F(RedisKvCacheTest, AHungRedisCostsAtMostTheCommandTimeoutAndTheStoreAnswers) {
+  ASSERT_TRUE(run_until(ioc_, [&] { return client_a_.up(); }));
+  put(a_, {{"plan", "gold"}});
+  EXPECT_EQ(get(a_, {"plan"}), (KvEntries{{"plan", "gold"}}));
+  server_.pause();
+  const auto started = std::chrono::steady_clock::now();
+  put(a_, {{"plan", "platinum"}});  // the store takes it; the DEL times out
+  EXPECT_EQ(get(a_, {"plan"}), (KvEntries{{"plan", "platinum"}})) << "the stale cached value is never served";
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(took, 4 * server_.options().command_timeout) << "each call waits at most the command timeout";
+  EXPECT_GE(a_.stats().redis_errors, 1u);
+  // The link reconnects, but a server that does not answer PING is not up: calls fail fast.
+  ASSERT_TRUE(run_until(ioc_, [&] { return !client_a_.up(); }, std::chrono::seconds(5)));
+  const auto fast_start = std::chrono::steady_clock::now();
+  EXPECT_EQ(get(a_, {"plan"}), (KvEntries{{"plan", "platinum"}}));
+  EXPECT_LT(std::chrono::steady_clock::now() - fast_start, server_.options().command_timeout / 2);
+  server_.resume();
+  ASSERT_TRUE(run_until(ioc_, [&] { return client_a_.up(); }, std::chrono::seconds(10)));
+  EXPECT_EQ(get(a_, {"plan"}), (KvEntries{{"plan", "platinum"}}));
+}
+
 TEST_F(RedisKvCacheTest, BadKeysAreRefusedBeforeRedisOrTheStoreIsAsked) {
   ASSERT_TRUE(run_until(ioc_, [&] { return client_a_.up(); }));
   auto empty_key = run_coroutine(ioc_, a_.get_many(kScope, {""}));

@@ -2,7 +2,7 @@
 // A real redis-server for tests: started on 127.0.0.1 on a free port, without persistence
 // (--save '' --appendonly no, its dir a fresh temporary folder), killed with its test (and,
 // through PR_SET_PDEATHSIG, when the test process dies). kill() and start() again on the same
-// port simulate an outage. Also: run_until() drives an io_context until a condition holds.
+// port simulate an outage; pause() and resume() a hung server. Also: run_until() drives an io_context until a condition holds.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -78,6 +78,14 @@ class RedisTestServer {
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
+  }
+
+  // SIGSTOP / SIGCONT: a server that accepts connections but never answers (slow, hung).
+  void pause() const {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  void resume() const {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
   }
 
   [[nodiscard]] unsigned short port() const { return port_; }
