@@ -1,6 +1,7 @@
 #include "backends/kafka/kafka_consumer.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -30,6 +31,7 @@ struct KafkaConsumer::State : std::enable_shared_from_this<KafkaConsumer::State>
   RateLimitedLog log{"kafka consumer"};
 
   std::mutex mutex;  // everything below
+  std::condition_variable drained;  // the queue went down to half (or stopping)
   std::deque<BusRecord> queue;
   asio::steady_timer* waiter = nullptr;  // the awaiting next(); read on the executor only
   bool paused = false;
@@ -41,6 +43,7 @@ struct KafkaConsumer::State : std::enable_shared_from_this<KafkaConsumer::State>
   void take(KafkaMessage message);
   void pause_or_resume(bool pause);
   void maybe_resume();
+  bool hold_while_full();
   void commit_pending(bool async);
   void update_lag();
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
@@ -122,7 +125,11 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::open(asio::any_io_executor
 KafkaConsumer::KafkaConsumer(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 KafkaConsumer::~KafkaConsumer() {
-  state_->stopping = true;
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->drained.notify_all();
   if (state_->thread.joinable()) state_->thread.join();
 }
 
@@ -131,6 +138,7 @@ void KafkaConsumer::State::poll_loop() {
   auto next_lag = SteadyClock::now();
   while (!stopping) {
     maybe_resume();
+    if (hold_while_full()) continue;
     bool is_paused = false;
     {
       std::lock_guard lock(mutex);
@@ -171,18 +179,12 @@ void KafkaConsumer::State::take(KafkaMessage message) {
   if (message->payload != nullptr) record.value.assign(static_cast<const char*>(message->payload), message->len);
   record.headers = headers_of(*message);
   bool wake = false;
-  bool pause = false;
   {
     std::lock_guard lock(mutex);
     record.assignment = generation;
     queue.push_back(std::move(record));
     wake = waiter != nullptr;
-    if (!paused && queue.size() >= options.handoff_max) {
-      paused = pause = true;
-      ++stats.pauses;
-    }
   }
-  if (pause) pause_or_resume(true);
   if (wake) {
     asio::post(executor, [self = shared_from_this()] {
       // On the executor: the awaiting next() (if still waiting) stops waiting.
@@ -200,6 +202,26 @@ void KafkaConsumer::State::pause_or_resume(bool pause) {
   } else {
     rd_kafka_resume_partitions(rk.get(), assignment.get());
   }
+}
+
+// The queue is full: stop taking records from librdkafka (which keeps what it prefetched,
+// within queued.max.messages.kbytes) until the loop has taken it down to half. Pausing the
+// partitions instead would make librdkafka drop its prefetched records and wait out a fetch
+// long-poll on resume: each pause cost about fetch.wait.max.ms (500 ms). Only a queue still
+// full after hold_max pauses them, so the thread goes back to polling (rebalances are served,
+// max.poll.interval.ms is never reached). True when it held (the caller loops again).
+bool KafkaConsumer::State::hold_while_full() {
+  std::unique_lock lock(mutex);
+  if (paused || queue.size() < options.handoff_max) return false;
+  ++stats.holds;
+  const auto half = options.handoff_max / 2;
+  const bool drained_in_time = drained.wait_for(lock, options.hold_max, [&] { return stopping || queue.size() <= half; });
+  if (drained_in_time) return true;
+  paused = true;
+  ++stats.pauses;
+  lock.unlock();
+  pause_or_resume(true);
+  return true;
 }
 
 void KafkaConsumer::State::maybe_resume() {
@@ -299,6 +321,7 @@ asio::awaitable<Result<std::optional<BusRecord>>> KafkaConsumer::next(std::chron
       ready.emplace(std::move(s.queue.front()));
       s.queue.pop_front();
       ++s.stats.received;
+      if (s.queue.size() == s.options.handoff_max / 2) s.drained.notify_one();
     }
   }
   if (ready) co_return ready;
@@ -319,6 +342,7 @@ asio::awaitable<Result<std::optional<BusRecord>>> KafkaConsumer::next(std::chron
       record.emplace(std::move(s.queue.front()));
       s.queue.pop_front();
       ++s.stats.received;
+      if (s.queue.size() == s.options.handoff_max / 2) s.drained.notify_one();
     }
   }
   if (cancelled) co_return Error{Errc::cancelled, "kafka consumer: next: cancelled"};

@@ -3,10 +3,12 @@
 //
 // librdkafka's poll blocks, so it runs on a thread of its own which hands records to the
 // event loop through a bounded queue (next() awaits it on the executor, never blocking):
-// - Backpressure: when the hand-off queue holds `handoff_max` records the thread pauses
-//   every assigned partition (librdkafka drops what it prefetched and refetches from the
-//   position on resume, so nothing is lost) and resumes them once the loop has taken the
-//   queue down to half.
+// - Backpressure: when the hand-off queue holds `handoff_max` records the thread stops taking
+//   records from librdkafka (which keeps its prefetched ones, bounded by
+//   queued.max.messages.kbytes) until the loop has taken the queue down to half. A queue still
+//   full after `hold_max` pauses every assigned partition (librdkafka drops what it prefetched
+//   and refetches from the position on resume, so nothing is lost), so the thread polls again
+//   (rebalances, max.poll.interval.ms); they resume once the queue is down to half.
 // - Offsets: enable.auto.commit is off. commit(record) records offset + 1 of the partition if
 //   the assignment that delivered the record is still the current one; the thread commits
 //   those offsets (asynchronously) at most every commit_interval, and synchronously when
@@ -37,14 +39,16 @@ struct KafkaConsumerOptions {
   std::string brokers;                  // bootstrap servers, "host:port,host:port"
   std::string group_id;                 // the consumer group
   std::vector<std::string> topics;      // subscribed topics
-  std::size_t handoff_max = 1000;       // records queued for the loop before pausing
+  std::size_t handoff_max = 1000;       // records queued for the loop before holding
+  std::chrono::milliseconds hold_max{1000};  // a hold this long pauses the partitions
   std::chrono::milliseconds commit_interval{100};
   std::map<std::string, std::string> properties{};  // extra librdkafka properties (override ours)
 };
 
 struct KafkaConsumerStats {
   std::uint64_t received = 0;     // records handed over
-  std::uint64_t pauses = 0;       // times the partitions were paused (hand-off queue full)
+  std::uint64_t holds = 0;        // times the thread waited on a full hand-off queue
+  std::uint64_t pauses = 0;       // times the partitions were paused (full for hold_max)
   std::uint64_t rebalances = 0;   // assignments and revocations
   std::uint64_t dropped_on_revoke = 0;  // queued records of revoked partitions (redelivered)
   std::uint64_t commits = 0;      // commit requests sent

@@ -116,7 +116,7 @@ TEST(KafkaConsumer, CommitsOnlyWhatTheCallerCommittedAndRedeliversTheRest) {
   EXPECT_TRUE(take(io, *again, 1, 1s).empty()) << "a committed record came back";
 }
 
-TEST(KafkaConsumer, PausesWhenTheHandoffIsFullAndResumesWithoutLoss) {
+TEST(KafkaConsumer, HoldsThenPausesWhenTheHandoffStaysFullAndResumesWithoutLoss) {
   KafkaMockCluster cluster;
   cluster.create_topic("in", 2);
   produce_n(cluster, "in", 60);
@@ -124,7 +124,8 @@ TEST(KafkaConsumer, PausesWhenTheHandoffIsFullAndResumesWithoutLoss) {
   auto consumer = open_consumer(io, options_for(cluster, "in", 4));
   // Nobody takes records for a while: the thread must stop at the bound and pause.
   for (int i = 0; i < 400 && consumer->stats().pauses == 0; ++i) std::this_thread::sleep_for(50ms);
-  EXPECT_GE(consumer->stats().pauses, 1U);
+  EXPECT_GE(consumer->stats().holds, 1U) << "first it stops taking records";
+  EXPECT_GE(consumer->stats().pauses, 1U) << "then, still full after hold_max, it pauses the partitions";
   auto records = take(io, *consumer, 60);
   ASSERT_EQ(records.size(), 60U);
   std::set<std::string> values;

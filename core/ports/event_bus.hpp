@@ -10,8 +10,9 @@
 //   member by the assignment that delivered it; after a revoke a commit is dropped, so nothing
 //   is ever committed past what the caller made durable (the next owner gets it again:
 //   at-least-once, which the store's enqueue deduplication makes effectively once).
-// - Backpressure: the adapter buffers at most its hand-off capacity and pauses fetching
-//   while that is full; a slow caller never makes memory grow.
+// - Backpressure: the adapter buffers at most its hand-off capacity and stops taking records
+//   while that is full (its client's prefetch is bounded too); a slow caller never makes
+//   memory grow.
 // EventBusProducer (events out):
 // - publish() never waits: the message goes to the client's local queue; false when that
 //   queue is full (the caller counts it; the runtime never blocks on the bus).

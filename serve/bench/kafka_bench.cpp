@@ -119,7 +119,7 @@ int run(const Options& o) {
   std::cout << "kafka_bench: " << o.records << " records over " << o.sessions << " sessions, " << o.partitions
             << " partitions (mock cluster, memory store)\n"
             << "  signals " << stats.signals << ", duplicates " << stats.duplicates << ", dead letters "
-            << stats.dead_letters << ", pauses " << (*bus)->stats().pauses << "\n"
+            << stats.dead_letters << ", holds " << (*bus)->stats().holds << ", pauses " << (*bus)->stats().pauses << "\n"
             << "  consumed into signals: " << static_cast<long long>(stats.records / seconds) << " events/s ("
             << seconds << " s)\n";
   return stats.signals == static_cast<std::uint64_t>(o.records) ? 0 : 1;
