@@ -10,6 +10,7 @@
 
 #include "backends/memory/caching_kv_store.hpp"
 #include "backends/memory/in_process_output_hub.hpp"
+#include "backends/redis/redis_kv_cache.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/system_ports.hpp"
 #include "cli/wiring.hpp"
@@ -254,7 +255,7 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   }
   // KV reads go LRU, then Redis (with output_hub: redis), then the store; declared after the
   // stores, the clock and Redis: destroyed first.
-  std::unique_ptr<KvStore> redis_kv;
+  std::unique_ptr<RedisKvCache> redis_kv;
   if (redis && config.redis.kv_cache) {
     redis_kv = redis->kv_cache(*stores->kv, std::chrono::duration_cast<std::chrono::seconds>(config.redis.kv_cache_ttl));
   }
@@ -284,6 +285,20 @@ int serve_command(const ServeCommandOptions& o, std::ostream& out, std::ostream&
   ports.kafka_consumer = kafka.consumer.get();
   ports.kafka_producer = kafka.producer.get();
   ports.kv = kv.get();
+  ports.kv_cache_counts = [&kv, &redis_kv] {
+    serve::KvCacheCounts counts;
+    const auto lru = kv->stats();
+    counts.process_hits = lru.hits;
+    counts.process_misses = lru.misses;
+    if (redis_kv) {
+      const auto redis_stats = redis_kv->stats();
+      counts.redis_layer = true;
+      counts.redis_hits = redis_stats.hits;
+      counts.redis_misses = redis_stats.misses;
+      counts.redis_errors = redis_stats.redis_errors;
+    }
+    return counts;
+  };
   ports.kv_uncached = stores->kv.get();
   if (config.store.kind == "dynamodb") ports.dependencies.push_back(&store_health);
   if (inbox_queue) ports.dependencies.push_back(&queue_health);

@@ -163,7 +163,7 @@ class WiredRedisOutput final : public RedisOutput {
     RedisDefinitionCache::Loader from_store = [&store](const std::string& hash) { return store.get_definition(hash); };
     return [this, from_store](const std::string& hash) { return definitions_.get(hash, from_store); };
   }
-  std::unique_ptr<KvStore> kv_cache(KvStore& store, std::chrono::seconds ttl) override {
+  std::unique_ptr<RedisKvCache> kv_cache(KvStore& store, std::chrono::seconds ttl) override {
     return std::make_unique<RedisKvCache>(client_, store, &invalidations_, RedisKvCacheOptions{"agentrt:kv:", ttl, origin_});
   }
   void listen(InvalidationHandler handler) override {

@@ -28,6 +28,7 @@
 namespace agentrt {
 class CachingKvStore;
 class CurlClient;
+class RedisKvCache;
 }
 
 namespace agentrt::cli {
@@ -117,7 +118,7 @@ class RedisOutput {
   [[nodiscard]] virtual DefinitionLoader definition_loader(SessionStore& store) = 0;
   // Per-org/per-bot KV read through Redis (agentrt:kv:...), each write announced to the other
   // workers as a "kv" invalidation (backends/redis/redis_kv_cache.hpp). `store` must outlive it.
-  [[nodiscard]] virtual std::unique_ptr<KvStore> kv_cache(KvStore& store, std::chrono::seconds ttl) = 0;
+  [[nodiscard]] virtual std::unique_ptr<RedisKvCache> kv_cache(KvStore& store, std::chrono::seconds ttl) = 0;
   // Calls `handler(kind, key)` on the executor for each invalidation another process publishes
   // on agentrt:invalidate, until stop(); this process's own are skipped.
   using InvalidationHandler = std::function<void(const std::string& kind, const std::string& key)>;

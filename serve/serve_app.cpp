@@ -144,6 +144,12 @@ std::function<std::vector<DegradedDependency>()> degraded_probe(const std::funct
   };
 }
 
+// A counter that mirrors a count kept elsewhere (cumulative since start).
+void advance_to(prometheus::Counter& counter, std::uint64_t total) {
+  const auto counted = static_cast<std::uint64_t>(counter.Value());
+  if (total > counted) counter.Increment(static_cast<double>(total - counted));
+}
+
 // agentrt_redis_up and agentrt_redis_publish_failures_total, read from the hub at each scrape.
 void watch_redis_metrics(MetricsEndpoint& endpoint, ServeMetrics& metrics, const std::function<RedisHealth()>& redis) {
   if (!redis) return;
@@ -152,8 +158,32 @@ void watch_redis_metrics(MetricsEndpoint& endpoint, ServeMetrics& metrics, const
   endpoint.on_scrape([redis, &up, &failures] {
     const auto health = redis();
     up.Set(health.up ? 1.0 : 0.0);
-    const auto counted = static_cast<std::uint64_t>(failures.Value());
-    if (health.publish_failures > counted) failures.Increment(static_cast<double>(health.publish_failures - counted));
+    advance_to(failures, health.publish_failures);
+  });
+}
+
+// agentrt_kv_cache_*, read from the caches at each scrape (Redis series only with Redis).
+void watch_kv_cache_metrics(MetricsEndpoint& endpoint, ServeMetrics& metrics, const std::function<KvCacheCounts()>& counts) {
+  if (!counts) return;
+  const bool with_redis = counts().redis_layer;
+  auto& process_hits = metrics.kv_cache_lookups.Add({{"layer", "process"}, {"outcome", "hit"}});
+  auto& process_misses = metrics.kv_cache_lookups.Add({{"layer", "process"}, {"outcome", "miss"}});
+  prometheus::Counter* redis_hits = nullptr;
+  prometheus::Counter* redis_misses = nullptr;
+  prometheus::Counter* redis_errors = nullptr;
+  if (with_redis) {
+    redis_hits = &metrics.kv_cache_lookups.Add({{"layer", "redis"}, {"outcome", "hit"}});
+    redis_misses = &metrics.kv_cache_lookups.Add({{"layer", "redis"}, {"outcome", "miss"}});
+    redis_errors = &metrics.kv_cache_redis_errors.Add({});
+  }
+  endpoint.on_scrape([counts, &process_hits, &process_misses, redis_hits, redis_misses, redis_errors] {
+    const auto now = counts();
+    advance_to(process_hits, now.process_hits);
+    advance_to(process_misses, now.process_misses);
+    if (redis_hits == nullptr) return;
+    advance_to(*redis_hits, now.redis_hits);
+    advance_to(*redis_misses, now.redis_misses);
+    advance_to(*redis_errors, now.redis_errors);
   });
 }
 
@@ -269,6 +299,7 @@ int run_serve(const ServeConfig& config, const EnvLookup& env, ServePorts ports,
       },
       degraded_probe(ports.redis_health));
   watch_redis_metrics(metrics_endpoint, metrics, ports.redis_health);
+  watch_kv_cache_metrics(metrics_endpoint, metrics, ports.kv_cache_counts);
   if (auto listening = server.listen(); !listening) {
     err << "agentrt serve: " << listening.error().message << '\n';
     return kExitFailure;

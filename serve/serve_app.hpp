@@ -12,6 +12,7 @@
 // once). Nothing is lost either way: an interrupted call is redone by the next owner with the
 // same idempotency key.
 
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 
@@ -32,6 +33,16 @@
 #include "serve/session_adapters.hpp"
 
 namespace agentrt::serve {
+
+// What the KV caches counted since start (keys, not calls); the Redis ones stay 0 without Redis.
+struct KvCacheCounts {
+  bool redis_layer = false;  // reads go through Redis too (output_hub: redis, redis.kv_cache)
+  std::uint64_t process_hits = 0;
+  std::uint64_t process_misses = 0;
+  std::uint64_t redis_hits = 0;
+  std::uint64_t redis_misses = 0;
+  std::uint64_t redis_errors = 0;
+};
 
 struct ServePorts {
   SessionStore* store = nullptr;
@@ -57,6 +68,8 @@ struct ServePorts {
   std::function<boost::asio::awaitable<Result<nlohmann::json>>(const std::string& hash)> load_definition{};
   // The KV store of /v1/bots/{bot}/kv (docs/serve.md "KV"); null: those routes are absent.
   KvStore* kv = nullptr;
+  // Its caches' cumulative counts, for agentrt_kv_cache_* at each scrape; unset: no cache.
+  std::function<KvCacheCounts()> kv_cache_counts{};
   // The same KV without any cache: config_version_key is read here (serve/config_version_key.hpp).
   KvStore* kv_uncached = nullptr;
   // output_hub: redis: reloads announced between workers (agentrt:invalidate, kind "config").

@@ -18,7 +18,7 @@ void MetricsEndpoint::add_routes(Router& router) {
 asio::awaitable<ServerResponse> MetricsEndpoint::scrape() {
   const auto now = clock_.monotonic();
   if (!counting_ && (!counted_at_ || now - *counted_at_ >= kSessionCountsMaxAge)) co_await refresh_session_counts();
-  if (on_scrape_) on_scrape_();
+  for (const auto& refresh : on_scrape_) refresh();
   ServerResponse response;
   response.status = 200;
   response.content_type = std::string(kMetricsContentType);

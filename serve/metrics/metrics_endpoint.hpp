@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -33,8 +34,9 @@ class MetricsEndpoint {
       : metrics_(metrics), store_(store), clock_(clock) {}
 
   void add_routes(Router& router);
-  // Runs at every scrape, before the families are read (gauges read from elsewhere: Redis).
-  void on_scrape(std::function<void()> refresh) { on_scrape_ = std::move(refresh); }
+  // Runs at every scrape, before the families are read (values read from elsewhere: Redis,
+  // the KV caches). Each call adds one; they run in the order added.
+  void on_scrape(std::function<void()> refresh) { on_scrape_.push_back(std::move(refresh)); }
   boost::asio::awaitable<ServerResponse> scrape();
 
  private:
@@ -46,7 +48,7 @@ class MetricsEndpoint {
   std::optional<std::chrono::steady_clock::time_point> counted_at_;
   bool counting_ = false;
   std::set<prometheus::Labels> counted_;
-  std::function<void()> on_scrape_;  // label sets set before: zeroed when they disappear
+  std::vector<std::function<void()>> on_scrape_;
 };
 
 }  // namespace agentrt::serve

@@ -136,6 +136,15 @@ ServeMetrics::ServeMetrics(MetricsOptions options)
                                  .Name("agentrt_redis_publish_failures_total")
                                  .Help("Output publishes to Redis that failed (those events reached clients from the store)")
                                  .Register(*registry_)),
+      kv_cache_lookups(BuildCounter()
+                           .Name("agentrt_kv_cache_lookups_total")
+                           .Help("KV keys looked up in a cache, by layer (process: this worker's LRU; redis) and "
+                                 "outcome (hit, miss: asked of the next layer)")
+                           .Register(*registry_)),
+      kv_cache_redis_errors(BuildCounter()
+                                .Name("agentrt_kv_cache_redis_errors_total")
+                                .Help("Redis calls of the KV cache that failed (those reads and writes went to the store only)")
+                                .Register(*registry_)),
       sqs_inbox_messages(BuildCounter()
                              .Name("agentrt_sqs_inbox_messages_total")
                              .Help("SQS inbox messages this worker's consumer received, and what became of them "
@@ -166,7 +175,8 @@ std::vector<std::string> ServeMetrics::family_names() const {
           http_requests.GetName(),      http_request_duration.GetName(), grpc_requests.GetName(),
           grpc_request_duration.GetName(), config_reloads.GetName(),     kafka_records.GetName(),      kafka_dead_letters.GetName(),
           kafka_consumer_lag.GetName(),    kafka_events.GetName(),        redis_up.GetName(),
-          redis_publish_failures.GetName(), sqs_inbox_messages.GetName(), sqs_inbox_queue_errors.GetName(),
+          redis_publish_failures.GetName(), kv_cache_lookups.GetName(), kv_cache_redis_errors.GetName(),
+          sqs_inbox_messages.GetName(),    sqs_inbox_queue_errors.GetName(),
           sqs_inbox_visibility_extensions.GetName()};
 }
 

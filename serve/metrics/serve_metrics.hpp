@@ -71,6 +71,8 @@ class ServeMetrics {
   prometheus::Family<prometheus::Counter>& kafka_events;           // {outcome}
   prometheus::Family<prometheus::Gauge>& redis_up;                  // {} (only with output_hub: redis)
   prometheus::Family<prometheus::Counter>& redis_publish_failures;  // {}
+  prometheus::Family<prometheus::Counter>& kv_cache_lookups;        // {layer: process|redis, outcome: hit|miss}
+  prometheus::Family<prometheus::Counter>& kv_cache_redis_errors;   // {}
   prometheus::Family<prometheus::Counter>& sqs_inbox_messages;     // {outcome}
   prometheus::Family<prometheus::Counter>& sqs_inbox_queue_errors;  // {operation}
   prometheus::Family<prometheus::Counter>& sqs_inbox_visibility_extensions;  // {}

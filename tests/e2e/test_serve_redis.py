@@ -136,6 +136,14 @@ class ServeRedisTest(E2ETestCase):
             written = time.monotonic()
             self.assertTrue(wait_until(lambda v=value: self.kv_get(self.runner, "plan") == v, 10))
             self.assertLess(time.monotonic() - written, 4.0, "seen before the in-process cache's 5 s TTL")
+        # The runner's read put the value in Redis: the API worker, which never read it, gets it there.
+        self.assertEqual(self.kv_get(self.api, "plan"), "platinum")
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.api.port}/metrics", timeout=10) as response:
+            scraped = response.read().decode()
+        redis_hits = [line for line in scraped.splitlines()
+                      if line.startswith("agentrt_kv_cache_lookups_total{") and 'layer="redis"' in line
+                      and 'outcome="hit"' in line]
+        self.assertTrue(redis_hits and float(redis_hits[0].rsplit(" ", 1)[1]) >= 1, scraped)
         # Another org never sees it, through any cache.
         status, body = self.runner.request("GET", "/v1/bots/effects/kv?key=plan", org="globex")
         self.assertEqual(status, 200, body)
