@@ -1,7 +1,5 @@
 #include "cli/wiring.hpp"
 
-#include <random>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
@@ -24,6 +22,7 @@
 #include "backends/sqlite/sqlite_session_store.hpp"
 #include "backends/tools/command_tool_runner.hpp"
 #include "backends/tools/http_tool_runner.hpp"
+#include "cli/system_ports.hpp"
 
 namespace agentrt::cli {
 
@@ -142,7 +141,7 @@ class WiredRedisOutput final : public RedisOutput {
         hub_(executor, client_, subscriber_),
         definitions_(client_),
         invalidations_(client_, subscriber_),
-        origin_(random_origin()) {
+        origin_(RandomIdSource{}.next("process-")) {  // tells this process's invalidations from others'
     client_.start();
     subscriber_.start();
   }
@@ -166,16 +165,21 @@ class WiredRedisOutput final : public RedisOutput {
   std::unique_ptr<RedisKvCache> kv_cache(KvStore& store, std::chrono::seconds ttl) override {
     return std::make_unique<RedisKvCache>(client_, store, &invalidations_, RedisKvCacheOptions{"agentrt:kv:", ttl, origin_});
   }
+  // One subscription for every handler: each message is decoded once.
   void listen(InvalidationHandler handler) override {
-    listening_.push_back(invalidations_.listen([this, handler = std::move(handler)](const Invalidation& heard) {
-      if (heard.origin != origin_) handler(heard.kind, heard.key);
-    }));
+    handlers_.push_back(std::move(handler));
+    if (handlers_.size() > 1) return;
+    listening_ = invalidations_.listen([this](const Invalidation& heard) {
+      if (heard.origin == origin_) return;
+      for (const auto& handle : handlers_) handle(heard.kind, heard.key);
+    });
   }
   void announce(const std::string& kind, const std::string& key) override {
     boost::asio::co_spawn(executor_, publish(Invalidation{kind, key, origin_}), boost::asio::detached);
   }
   void stop() override {
-    listening_.clear();  // the handlers reference serve's objects, which go before this one
+    listening_ = {};  // the handlers reference serve's objects, which go before this one
+    handlers_.clear();
     subscriber_.stop();
     client_.stop();
   }
@@ -185,12 +189,6 @@ class WiredRedisOutput final : public RedisOutput {
     auto published = co_await invalidations_.publish(invalidation);
     if (!published) spdlog::warn("redis: {}", published.error().message);
   }
-  // Tells this process's invalidations from the others' (unique per process start).
-  static std::string random_origin() {
-    std::random_device random;
-    return "process-" + std::to_string(random()) + "-" + std::to_string(random());
-  }
-
   boost::asio::any_io_executor executor_;
   RedisClient client_;
   RedisSubscriber subscriber_;
@@ -198,7 +196,8 @@ class WiredRedisOutput final : public RedisOutput {
   RedisDefinitionCache definitions_;
   RedisInvalidations invalidations_;
   std::string origin_;
-  std::vector<RedisSubscriber::Token> listening_;
+  std::vector<InvalidationHandler> handlers_;
+  RedisSubscriber::Token listening_;
 };
 
 }  // namespace

@@ -10,6 +10,10 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "backends/memory/memory_kv_store.hpp"
+#include "core/ports/conformance/session_store_fixture.hpp"
+#include "serve/config_version_key.hpp"
+
 #include "core/model/scratch_dir.hpp"
 #include "serve/config_reload.hpp"
 
@@ -205,6 +209,70 @@ TEST_F(ConfigWatcherTest, TheThreadChecksEveryIntervalAndOnRequest) {
   EXPECT_EQ(applied_bots_.at("helper").system, "asked");
   w->stop();
 }
+
+// The memory KV, with reads counted and failing while `failing` is set.
+class FlakyKv final : public KvStore {
+ public:
+  explicit FlakyKv(KvStore& inner) : inner_(inner) {}
+  int reads = 0;
+  bool failing = false;
+  boost::asio::awaitable<Result<KvEntries>> get_many(KvScope scope, std::vector<std::string> keys) override {
+    ++reads;
+    if (failing) co_return Error{Errc::retryable, "kv get: store unavailable"};
+    co_return co_await inner_.get_many(std::move(scope), std::move(keys));
+  }
+  boost::asio::awaitable<Result<void>> put_many(KvScope scope, KvEntries entries) override {
+    return inner_.put_many(std::move(scope), std::move(entries));
+  }
+  boost::asio::awaitable<Result<void>> erase_many(KvScope scope, std::vector<std::string> keys) override {
+    return inner_.erase_many(std::move(scope), std::move(keys));
+  }
+
+ private:
+  KvStore& inner_;
+};
+
+TEST(ConfigVersionPoller, CallsOnlyWhenTheValueChangesAndGoesOnAfterFailedReads) {
+  using std::chrono::milliseconds;
+  boost::asio::io_context io;
+  auto memory = make_memory_kv_store();
+  FlakyKv kv(*memory);
+  const KvScope scope{OrgId{"ops"}, BotId{"fleet"}};
+  const auto set_version = [&](nlohmann::json value) {
+    ASSERT_TRUE(conformance::run_awaitable(memory->put_many(scope, KvEntries{{"version", std::move(value)}})).ok());
+  };
+  const auto run_until = [&io](const std::function<bool()>& done) {
+    for (int i = 0; i < 500 && !done(); ++i) io.run_for(milliseconds{10});
+    return done();
+  };
+  std::vector<nlohmann::json> seen;
+  ConfigVersionPoller poller(io.get_executor(), kv, ConfigVersionKey{"ops", "fleet", "version"}, milliseconds{5},
+                             [&seen](const nlohmann::json& value) { seen.push_back(value); });
+  poller.start();
+  ASSERT_TRUE(run_until([&] { return kv.reads >= 3; }));
+  EXPECT_TRUE(seen.empty()) << "the first read is the baseline, and nothing changed since";
+
+  set_version(1);
+  ASSERT_TRUE(run_until([&] { return !seen.empty(); }));
+  EXPECT_EQ(seen, (std::vector<nlohmann::json>{1}));
+  const int reads = kv.reads;
+  ASSERT_TRUE(run_until([&] { return kv.reads >= reads + 3; }));
+  EXPECT_EQ(seen.size(), 1U) << "the same value again is no change";
+
+  kv.failing = true;
+  set_version("two");
+  const int failed_from = kv.reads;
+  ASSERT_TRUE(run_until([&] { return kv.reads >= failed_from + 3; }));
+  EXPECT_EQ(seen.size(), 1U) << "a failed read is no change";
+  kv.failing = false;
+  ASSERT_TRUE(run_until([&] { return seen.size() == 2; })) << "polling goes on after failures";
+  EXPECT_EQ(seen[1], "two");
+
+  poller.stop();
+  io.run_for(milliseconds{500});
+  EXPECT_TRUE(io.stopped()) << "after stop() the poll loop ends: nothing keeps the io_context running";
+}
+
 
 }  // namespace
 }  // namespace agentrt::serve

@@ -47,7 +47,7 @@ class MetricsEndpoint {
   const Clock& clock_;
   std::optional<std::chrono::steady_clock::time_point> counted_at_;
   bool counting_ = false;
-  std::set<prometheus::Labels> counted_;
+  std::set<prometheus::Labels> counted_;  // label sets set before: zeroed when they disappear
   std::vector<std::function<void()>> on_scrape_;
 };
 
