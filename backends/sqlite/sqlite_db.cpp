@@ -1,5 +1,8 @@
 #include "backends/sqlite/sqlite_db.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <sqlite3.h>
 
 #include <utility>
@@ -91,8 +94,18 @@ void SqliteDb::ConnectionCloser::operator()(sqlite3* db) const noexcept { sqlite
 
 void SqliteDb::StatementFinalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
 
-SqliteDb::SqliteDb(Options options, std::unique_ptr<sqlite3, ConnectionCloser> db)
-    : options_(std::move(options)), db_(std::move(db)) {}
+SqliteDb::SqliteDb(Options options, std::unique_ptr<BusyWait> busy_wait, std::unique_ptr<sqlite3, ConnectionCloser> db)
+    : options_(std::move(options)), busy_wait_(std::move(busy_wait)), db_(std::move(db)) {}
+
+int SqliteDb::BusyWait::retry(void* self, int count) noexcept {
+  auto& wait = *static_cast<BusyWait*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) wait.first_try = now;
+  if (now - wait.first_try >= wait.timeout) return 0;  // give up: the call fails with SQLITE_BUSY
+  const auto pause = std::chrono::microseconds(50) * (1 << std::min(count, 5));
+  std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, std::chrono::milliseconds(1)));
+  return 1;
+}
 
 SqliteDb::~SqliteDb() = default;
 
@@ -108,8 +121,9 @@ Result<SqliteDb> SqliteDb::open(Options options) {
     return translate_sqlite_error(rc, detail, "open", ctx);
   }
   sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
-  return SqliteDb(std::move(options), std::move(db));
+  auto busy_wait = std::make_unique<BusyWait>(BusyWait{options.busy_timeout});
+  sqlite3_busy_handler(db.get(), &BusyWait::retry, busy_wait.get());
+  return SqliteDb(std::move(options), std::move(busy_wait), std::move(db));
 }
 
 Result<void> SqliteDb::exec(std::string_view sql, std::string_view what) {

@@ -93,9 +93,19 @@ class SqliteDb {
     void operator()(sqlite3_stmt* stmt) const noexcept;
   };
 
-  SqliteDb(Options options, std::unique_ptr<sqlite3, ConnectionCloser> db);
+  // SQLite's own busy timeout sleeps 1, 2, 5, 10... ms between tries: a lock held for 0.2 ms
+  // (another process's commit, a checkpoint starting the log over) cost a step 1 ms or more.
+  // This handler tries again after 50 us, doubling up to 1 ms, until `timeout` has passed.
+  struct BusyWait {
+    std::chrono::milliseconds timeout;
+    std::chrono::steady_clock::time_point first_try{};
+    static int retry(void* self, int count) noexcept;
+  };
+
+  SqliteDb(Options options, std::unique_ptr<BusyWait> busy_wait, std::unique_ptr<sqlite3, ConnectionCloser> db);
 
   Options options_;
+  std::unique_ptr<BusyWait> busy_wait_;  // before db_: the handler's state outlives the connection
   std::unique_ptr<sqlite3, ConnectionCloser> db_;
   // Declared after db_, so statements are finalized before the connection closes.
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StatementFinalizer>> statements_;

@@ -10,6 +10,7 @@
 #include "backends/sqlite/sqlite_reset_ops.hpp"
 #include "backends/sqlite/sqlite_schema.hpp"
 #include "backends/sqlite/sqlite_session_ops.hpp"
+#include "backends/sqlite/sqlite_reader.hpp"
 #include "backends/sqlite/sqlite_writer.hpp"
 #include "backends/sqlite/wal_checkpointer.hpp"
 
@@ -67,27 +68,42 @@ Result<std::unique_ptr<SqliteSessionStore>> open_sqlite_session_store(SqliteOpti
   if (!options.read_only) {
     // Checkpoints move off the commit path (wal_checkpointer.hpp says why).
     if (auto off = db->exec("PRAGMA wal_autocheckpoint = 0", "configure"); !off) return off.error();
+    // When the log starts over, a file grown past this by a burst (or by rounds whose RESTART
+    // was busy) is cut back to it.
+    if (auto limit = db->exec("PRAGMA journal_size_limit = 67108864", "configure"); !limit) return limit.error();
     auto started = sqlite::WalCheckpointer::start(options.path, options.busy_timeout, kWalCheckpointInterval);
     if (!started) return started.error();
     checkpointer = std::move(started).value();
   }
-  auto writer = std::make_unique<sqlite::SqliteWriter>(std::move(db).value(), options.group_commit_max);
-  return std::make_unique<SqliteSessionStore>(std::move(options), std::move(writer), std::move(checkpointer));
+  std::unique_ptr<sqlite::SqliteReader> reader;
+  if (!options.read_only) {
+    // Reads on a connection of their own (sqlite_reader.hpp says why). A read-only store has
+    // no writes for them to wait behind.
+    auto reader_db = SqliteDb::open({options.path, false, options.busy_timeout});
+    if (!reader_db) return reader_db.error();
+    if (auto configured = sqlite::configure_connection(*reader_db, options.synchronous_full); !configured) {
+      return configured.error();
+    }
+    auto started = sqlite::SqliteReader::start(std::move(reader_db).value());
+    if (!started) return started.error();
+    reader = std::move(started).value();
+  }
+  auto writer = std::make_unique<sqlite::SqliteWriter>(std::move(db).value(), options.group_commit_max,
+                                                       std::move(reader), std::move(checkpointer));
+  return std::make_unique<SqliteSessionStore>(std::move(options), std::move(writer));
 }
 
-SqliteSessionStore::SqliteSessionStore(SqliteOptions options, std::unique_ptr<sqlite::SqliteWriter> writer,
-                                       std::unique_ptr<sqlite::WalCheckpointer> checkpointer)
-    : options_(std::move(options)), writer_(std::move(writer)), checkpointer_(std::move(checkpointer)) {}
+SqliteSessionStore::SqliteSessionStore(SqliteOptions options, std::unique_ptr<sqlite::SqliteWriter> writer)
+    : options_(std::move(options)), writer_(std::move(writer)) {}
 
 SqliteSessionStore::~SqliteSessionStore() { stop(); }
 
-void SqliteSessionStore::stop() {
-  writer_->stop();
-  if (checkpointer_) checkpointer_->stop();
-}
+void SqliteSessionStore::stop() { writer_->stop(); }
 
 SqliteStats SqliteSessionStore::stats() const {
-  return {writer_->transactions(), writer_->appends(), checkpointer_ ? checkpointer_->checkpoints() : 0};
+  const auto* checkpointer = writer_->checkpointer();
+  return {writer_->transactions(), writer_->appends(), checkpointer ? checkpointer->checkpoints() : 0,
+          checkpointer ? checkpointer->restarts() : 0};
 }
 
 awaitable<Result<void>> SqliteSessionStore::create_session(SessionRecord record, nlohmann::json definition,

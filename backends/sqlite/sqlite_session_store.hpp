@@ -22,7 +22,6 @@ namespace agentrt {
 
 namespace sqlite {
 class SqliteWriter;
-class WalCheckpointer;
 }
 
 struct SqliteOptions {
@@ -38,13 +37,14 @@ struct SqliteStats {
   std::uint64_t transactions = 0;  // committed write transactions
   std::uint64_t appends = 0;       // successful appends committed
   std::uint64_t wal_checkpoints = 0;  // background checkpoints of the write-ahead log
+  std::uint64_t wal_restarts = 0;     // of which made the log start over (wal_checkpointer.hpp)
 };
 
 class SqliteSessionStore final : public SessionStore {
  public:
-  // Use open_sqlite_session_store(); `writer` owns the opened, migrated connection.
-  SqliteSessionStore(SqliteOptions options, std::unique_ptr<sqlite::SqliteWriter> writer,
-                     std::unique_ptr<sqlite::WalCheckpointer> checkpointer = nullptr);
+  // Use open_sqlite_session_store(); `writer` owns the opened, migrated connection (and the
+  // store's other threads: reader, checkpointer).
+  SqliteSessionStore(SqliteOptions options, std::unique_ptr<sqlite::SqliteWriter> writer);
   ~SqliteSessionStore() override;  // stop()
   SqliteSessionStore(const SqliteSessionStore&) = delete;
   SqliteSessionStore& operator=(const SqliteSessionStore&) = delete;
@@ -83,7 +83,6 @@ class SqliteSessionStore final : public SessionStore {
  private:
   SqliteOptions options_;
   std::unique_ptr<sqlite::SqliteWriter> writer_;
-  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // none when read-only
 };
 
 // Opens the database, creating it and migrating the schema if needed (not when read-only).

@@ -13,119 +13,100 @@ constexpr std::string_view kNoContext;
 
 }  // namespace
 
-SqliteWriter::SqliteWriter(SqliteDb db, std::size_t group_commit_max)
+SqliteWriter::SqliteWriter(SqliteDb db, std::size_t group_commit_max, std::unique_ptr<SqliteReader> reader,
+                           std::unique_ptr<WalCheckpointer> checkpointer)
     : path_(db.path()),
       db_(std::make_unique<SqliteDb>(std::move(db))),
       group_commit_max_(std::max<std::size_t>(group_commit_max, 1)),
+      reader_(std::move(reader)),
+      checkpointer_(std::move(checkpointer)),
       thread_([this] { run(); }) {}
 
 SqliteWriter::~SqliteWriter() { stop(); }
 
 void SqliteWriter::submit(std::unique_ptr<SqliteJob> job) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(job));
-      wake_.notify_one();
-      return;
-    }
+  if (reader_ && job->kind() == JobKind::read) {
+    reader_->submit(std::move(job));
+    return;
   }
-  job->fail(stopped_error(path_).with_context(job->what()));
-  job->complete();
+  if (auto refused = queue_.push(std::move(job))) cancel_job(std::move(refused), path_);
 }
 
 void SqliteWriter::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    wake_.notify_one();
-  }
+  queue_.close();
   if (thread_.joinable()) thread_.join();
-}
-
-bool SqliteWriter::stopping() const {
-  std::lock_guard lock(mutex_);
-  return stopping_;
+  if (checkpointer_) checkpointer_->stop();
+  if (reader_) reader_->stop();
 }
 
 void SqliteWriter::run() {
   for (;;) {
-    Jobs jobs;
-    bool stop_now = false;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      jobs.swap(queue_);
-      stop_now = stopping_;
-    }
-    if (stop_now) {
-      cancel_all(jobs);
+    auto batch = queue_.wait();
+    if (batch.closed) {
+      cancel_jobs(batch.jobs, path_);
       break;
     }
-    process(std::move(jobs));
+    process(std::move(batch.jobs));
+    if (checkpointer_ && checkpointer_->restart_wanted()) checkpointer_->finish_restart(*db_);
   }
   db_.reset();  // closes the connection on the thread that used it
-}
-
-void SqliteWriter::cancel_all(Jobs& jobs) {
-  const auto error = stopped_error(path_);
-  for (auto& job : jobs) {
-    job->fail(error.with_context(job->what()));
-    job->complete();
-  }
-  jobs.clear();
 }
 
 // Jobs queued at the same time are concurrent, so any order among them is a valid one: the
 // reads go first (one snapshot), then the writes in commit groups.
 void SqliteWriter::process(Jobs jobs) {
-  std::vector<SqliteJob*> reads;
-  std::vector<SqliteJob*> writes;
-  for (auto& job : jobs) (job->kind() == JobKind::read ? reads : writes).push_back(job.get());
-  if (!reads.empty()) run_reads(reads);
-  for (std::size_t begin = 0; begin < writes.size(); begin += group_commit_max_) {
-    const std::size_t end = std::min(writes.size(), begin + group_commit_max_);
-    std::vector<SqliteJob*> group(writes.begin() + static_cast<std::ptrdiff_t>(begin),
-                                  writes.begin() + static_cast<std::ptrdiff_t>(end));
-    if (begin > 0 && stopping()) {  // shutting down: what has not run is cancelled, not lost
-      for (auto* job : group) {
-        job->fail(stopped_error(path_).with_context(job->what()));
-        job->complete();
-      }
-      continue;
+  Jobs reads;
+  Jobs group;
+  bool first_group = true;
+  auto flush = [&] {
+    if (group.empty()) return;
+    if (!first_group && queue_.closed()) {
+      cancel_jobs(group, path_);  // shutting down: what has not run is cancelled, not lost
+    } else {
+      run_write_group(std::move(group));
     }
-    run_write_group(group);
+    group.clear();
+    first_group = false;
+  };
+  for (auto& job : jobs) {
+    if (job->kind() == JobKind::read) {
+      reads.push_back(std::move(job));
+    } else {
+      group.push_back(std::move(job));
+      if (group.size() == group_commit_max_) {
+        if (!reads.empty()) run_read_jobs(*db_, reads);
+        flush();
+      }
+    }
   }
+  if (!reads.empty()) run_read_jobs(*db_, reads);
+  flush();
 }
 
-void SqliteWriter::run_reads(std::vector<SqliteJob*>& reads) {
-  const bool snapshot = db_->exec("BEGIN", "read").ok();  // without it, each read is its own snapshot
-  for (auto* job : reads) job->execute(*db_);
-  if (snapshot) (void)db_->exec("COMMIT", "read");
-  for (auto* job : reads) job->complete();
-}
-
-void SqliteWriter::run_write_group(std::vector<SqliteJob*>& group) {
+void SqliteWriter::run_write_group(Jobs group) {
   std::uint64_t appended = 0;
   if (auto aborted = execute_group(group, appended)) {
     // Nothing of the group committed: every job that succeeded (or did not run) reports why.
-    for (auto* job : group) job->fail_if_succeeded(aborted->with_context(job->what()));
-  } else {
-    transactions_.fetch_add(1, std::memory_order_relaxed);
-    appends_.fetch_add(appended, std::memory_order_relaxed);
+    for (auto& job : group) {
+      job->fail_if_succeeded(aborted->with_context(job->what()));
+      job->complete();
+    }
+    return;
   }
-  for (auto* job : group) job->complete();
+  transactions_.fetch_add(1, std::memory_order_relaxed);
+  appends_.fetch_add(appended, std::memory_order_relaxed);
+  for (auto& job : group) job->complete();
 }
 
 // One transaction for the group, one savepoint per job: a job that fails is rolled back to its
 // savepoint alone. Returns the error that aborted the whole transaction, if any.
-std::optional<Error> SqliteWriter::execute_group(std::vector<SqliteJob*>& group, std::uint64_t& appended) {
+std::optional<Error> SqliteWriter::execute_group(Jobs& group, std::uint64_t& appended) {
   auto abort = [this](Error error) {
     if (db_->in_transaction()) (void)db_->exec("ROLLBACK", kNoContext);
     return error;
   };
   if (auto begun = db_->exec("BEGIN IMMEDIATE", kNoContext); !begun) return begun.error();
-  for (auto* job : group) {
+  for (auto& job : group) {
     if (auto saved = db_->exec("SAVEPOINT job", kNoContext); !saved) return abort(saved.error());
     const bool ok = job->execute(*db_);
     if (!db_->in_transaction()) {  // SQLite rolled everything back itself (I/O error, disk full)

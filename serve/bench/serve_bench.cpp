@@ -424,6 +424,9 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
     line("appends per write transaction (group commit)",
          fixed(static_cast<double>(sqlite->appends) / static_cast<double>(transactions), 1) + " (" +
              std::to_string(sqlite->transactions) + " transactions, " + std::to_string(timed.events()) + " events)");
+    line("write-ahead log checkpoints (background)",
+         std::to_string(sqlite->wal_checkpoints) + ", of which " + std::to_string(sqlite->wal_restarts) +
+             " started the log over");
   }
   const auto per_step_us = [&](double seconds) {
     return fixed(seconds / static_cast<double>(std::max<std::uint64_t>(timed.durable_steps(), 1)) * 1e6, 1);
