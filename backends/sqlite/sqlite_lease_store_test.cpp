@@ -4,6 +4,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "backends/sqlite/sqlite_test_support.hpp"
 #include "core/ports/conformance/lease_store_conformance.hpp"
 
@@ -56,6 +60,49 @@ class SqliteLeaseStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteSessionStore> first_;
 };
 
+// A backlog of waiting sessions is not read whole on every dispatch: the candidates are the 256
+// claimable sessions whose messages waited longest (a held session's message is passed over),
+// then the oldest updated_ms go first, as everywhere.
+TEST_F(SqliteLeaseStoreTest, ABacklogIsWeighedByItsLongestWaitingMessagesNotReadWhole) {
+  constexpr int kBacklog = 300;
+  auto name = [](int i) {
+    std::string n = std::to_string(i);
+    return "b-" + std::string(3 - n.size(), '0') + n;
+  };
+  for (int i = 0; i < kBacklog; ++i) {
+    SessionRecord r;
+    r.id = SessionId{name(i)};
+    r.org = OrgId{"org-1"};
+    r.bot = BotId{"bot-1"};
+    r.definition_hash = "hash-1";
+    r.created_ms = r.updated_ms = 10'000 - i;  // the later the message, the older the session
+    ASSERT_TRUE(run_awaitable(first_->create_session(r, nlohmann::json{{"name", "x"}},
+                                                     {Event{EventSeq{1}, EventType::SessionStarted, 1, {}}}))
+                    .ok());
+    ASSERT_TRUE(run_awaitable(first_->enqueue(r.id, InboxMessage{MessageId{"m"}, "hi", 1'000 + i})).ok());
+  }
+  auto leases = first_->lease_store();
+  ASSERT_TRUE(run_awaitable(first_->enqueue(SessionId{"s-1"}, InboxMessage{MessageId{"m"}, "first", 0})).ok());
+  ASSERT_TRUE(run_awaitable(leases->acquire(SessionId{"s-1"}, "w-1", kTtl, 50'000)).ok());
+
+  auto ids = [&](std::size_t limit) {
+    auto found = run_awaitable(leases->find_runnable(50'001, limit));
+    EXPECT_TRUE(found.ok()) << found.error().to_string();
+    std::vector<std::string> out;
+    if (found.ok()) {
+      for (const auto& r : *found) out.push_back(r.session.str());
+    }
+    return out;
+  };
+  // b-299 has the oldest updated_ms of all, but its message is not among the 256 oldest.
+  EXPECT_THAT(ids(3), ::testing::ElementsAre(name(255), name(254), name(253)));
+  // Asking for more than 256 weighs as many.
+  const auto all = ids(kBacklog + 10);
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kBacklog));
+  EXPECT_EQ(all.front(), name(kBacklog - 1));
+  EXPECT_EQ(std::count(all.begin(), all.end(), "s-1"), 0) << "held by w-1";
+}
+
 TEST_F(SqliteLeaseStoreTest, TwoProcessesOnOneFileShareTheLease) {
   auto second = open_or_fail(options_for(dir_.file("agentrt.db")));
   ASSERT_NE(second, nullptr);
@@ -98,7 +145,7 @@ TEST_F(SqliteLeaseStoreTest, AVersion1DatabaseIsMigratedKeepingItsSessions) {
     ASSERT_EQ(sqlite3_open(dir_.file("agentrt.db").c_str(), &raw), SQLITE_OK);
     std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> db(raw, &sqlite3_close_v2);
     ASSERT_EQ(sqlite3_exec(db.get(),
-                           "DROP TABLE kv; DROP TABLE archived_events; ALTER TABLE sessions DROP COLUMN lease_owner; "
+                           "DROP INDEX inbox_pending_by_time; DROP TABLE kv; DROP TABLE archived_events; ALTER TABLE sessions DROP COLUMN lease_owner; "
                            "ALTER TABLE sessions DROP COLUMN lease_expires_ms; DELETE FROM schema_version WHERE version > 1",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)

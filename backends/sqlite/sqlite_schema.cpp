@@ -91,6 +91,11 @@ CREATE TABLE kv (
   PRIMARY KEY (org, bot, key)
 ) WITHOUT ROWID;
 )sql"},
+    // The dispatcher takes sessions with pending messages oldest message first and stops after
+    // a few (select_runnable), instead of reading and sorting the whole backlog each time.
+    Migration{4, R"sql(
+CREATE INDEX inbox_pending_by_time ON inbox(enqueued_ms) WHERE consumed_seq IS NULL;
+)sql"},
 };
 
 constexpr std::string_view kCreateVersionTable =

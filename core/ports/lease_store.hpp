@@ -24,6 +24,8 @@
 //   mid-turn), or (b) sleeping with wake_at_ms <= now_ms, or (c) a pending inbox message.
 //   Longest-waiting first (oldest updated_ms), at most `limit`. A read, not a claim: the caller
 //   acquires each lease, which fails with Errc::conflict when another worker won the race.
+//   A large backlog is not read whole on every call: SQLite weighs the 256 sessions whose
+//   pending messages waited longest, DynamoDB the first 2,000 items of its index.
 //   DynamoDB: a sparse GSI on a "runnable since" attribute set by the same writes.
 // - Times are wall-clock ms passed by the caller (the Clock port), never read by the adapter.
 
