@@ -210,6 +210,33 @@ TEST_F(OtlpExporterTest, AFullBatchIsSentBeforeTheIntervalEnds) {
   testing::wait_for_future(ioc_, done);
 }
 
+// A batch that fills while another is being sent posts its wake when no timer waits: it must
+// not then wait out the interval (the queue would overflow meanwhile), nor silence the next one.
+TEST_F(OtlpExporterTest, BatchesThatFillWhileOneIsSentAreSentBeforeTheIntervalEnds) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t index) {
+    if (index == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a slow first export
+    return TestReply::json(200, "{}");
+  });
+  auto o = options(server);
+  o.max_batch = 4;
+  o.interval = std::chrono::milliseconds(60'000);
+  OtlpExporter exporter(ioc_.get_executor(), o);
+  auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
+  auto run_until = [&](auto condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) ioc_.run_one_for(std::chrono::milliseconds(10));
+    return condition();
+  };
+  for (int i = 0; i < 4; ++i) exporter.export_span(span_named("span", i + 1));
+  ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));  // the first batch is in flight
+  for (int i = 4; i < 8; ++i) exporter.export_span(span_named("span", i + 1));
+  EXPECT_TRUE(run_until([&] { return exporter.stats().exported == 8; }));
+  for (int i = 8; i < 12; ++i) exporter.export_span(span_named("span", i + 1));
+  EXPECT_TRUE(run_until([&] { return exporter.stats().exported == 12; })) << "the third batch waited for the interval";
+  exporter.stop();
+  testing::wait_for_future(ioc_, done);
+}
+
 TEST(OtlpExportThread, ExportsFromItsOwnThreadAndJoinSendsWhatIsQueued) {
   TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::json(200, "{}"); });
   OtlpExporterOptions o;
