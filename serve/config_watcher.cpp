@@ -76,11 +76,16 @@ void ConfigWatcher::check() {
   last_problem_.clear();
   running_ = *next;
   running_bots_ = *bots;
-  applied_.fetch_add(1);
-  if (outcome_) outcome_(true);
   spdlog::info("serve: configuration reloaded: {}", what);
-  boost::asio::post(executor_, [apply = apply_, config = std::move(next.value()), loaded = std::move(bots.value()),
-                                what]() mutable { apply(config, std::move(loaded), what); });
+  // Counted once applied on the event loop, not when posted: whoever sees the count go up (a
+  // test, an operator reading agentrt_config_reloads_total) may rely on the new configuration
+  // at once. Counted here first, a request right after could still meet the old definitions.
+  boost::asio::post(executor_, [this, apply = apply_, config = std::move(next.value()),
+                                loaded = std::move(bots.value()), what]() mutable {
+    apply(config, std::move(loaded), what);
+    applied_.fetch_add(1);
+    if (outcome_) outcome_(true);
+  });
 }
 
 void ConfigWatcher::refuse(const std::string& problem) {

@@ -31,7 +31,8 @@ namespace agentrt::serve {
 using ConfigLoader = std::function<Result<ServeConfig>()>;
 // Runs on the executor with a configuration that passed every check.
 using ConfigApply = std::function<void(const ServeConfig& next, BotDefinitions bots, const std::string& what)>;
-// Told of every outcome (on the watcher's thread): for metrics.
+// Told of every outcome, for metrics: a refusal on the watcher's thread, an applied reload on
+// the executor right after ConfigApply ran (so the count never runs ahead of the change).
 using ConfigOutcome = std::function<void(bool applied)>;
 
 class ConfigWatcher {

@@ -95,6 +95,8 @@ TEST_F(ConfigWatcherTest, AChangedDefinitionIsAppliedOnTheEventLoop) {
   write("helper.yaml", definition("second"));
   w->check();
   EXPECT_FALSE(applied_config_.has_value()) << "applied off the event loop";
+  // Counted only once applied: a client that sees the count may rely on the new definition.
+  EXPECT_EQ(w->applied(), 0u);
   run_posted();
   ASSERT_TRUE(applied_config_.has_value());
   EXPECT_EQ(applied_bots_.at("helper").system, "second");
