@@ -34,12 +34,7 @@ class SqliteConcurrencyTest : public ::testing::Test {
   std::vector<LeaseEpoch> seed(SqliteSessionStore& store, int count) {
     std::vector<LeaseEpoch> epochs;
     for (int n = 0; n < count; ++n) {
-      SessionRecord record;
-      record.id = SessionId{session_name(n)};
-      record.org = OrgId{"org-1"};
-      record.bot = BotId{"bot-1"};
-      record.definition_hash = "hash-1";
-      record.created_ms = n;
+      const auto record = sqlite::testing::session_record(session_name(n), n);
       auto created = run_awaitable(
           store.create_session(record, {{"name", "demo"}}, {Event{EventSeq{1}, EventType::SessionStarted, 0, {}}}));
       EXPECT_TRUE(created.ok()) << created.error().to_string();

@@ -1,10 +1,9 @@
 #include "backends/sqlite/sqlite_db.hpp"
 
-#include <algorithm>
-#include <thread>
-
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "backends/sqlite/sqlite_errors.hpp"

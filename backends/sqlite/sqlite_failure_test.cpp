@@ -39,16 +39,7 @@ class RawConnection {
   std::unique_ptr<sqlite3, Closer> db_;
 };
 
-SessionRecord make_record(const std::string& id) {
-  SessionRecord r;
-  r.id = SessionId{id};
-  r.org = OrgId{"org-1"};
-  r.bot = BotId{"bot-1"};
-  r.definition_hash = "hash-1";
-  r.created_ms = 1'000;
-  r.updated_ms = 1'000;
-  return r;
-}
+SessionRecord make_record(const std::string& id) { return sqlite::testing::session_record(id, 1'000); }
 
 AppendRequest make_append(const std::string& id, LeaseEpoch epoch, std::int64_t seq) {
   AppendRequest request;

@@ -1,7 +1,6 @@
 #include "backends/sqlite/sqlite_lease_ops.hpp"
 
 #include <algorithm>
-
 #include <optional>
 #include <string_view>
 
@@ -134,7 +133,7 @@ Result<std::vector<RunnableSession>> select_runnable(SqliteDb& db, std::int64_t 
   // Driven by the three small sets a session can be runnable through, each read from its own
   // index (running: sessions_by_status; due timers: sessions_by_wake_at; pending messages: the
   // partial index inbox_pending_by_time), never by a scan of the idle and waiting sessions,
-  // which are most rows and would make every dispatch cost O(sessions) on the writer thread
+  // which are most rows and would make every dispatch cost O(sessions) on the store's thread
   // (serve_bench: 1 ms at 1,000 idle sessions, 90 ms at 100,000). The unary `+` keeps the
   // planner from driving the outer query (or the timer branch) by sessions_by_status instead.
   // Of the sessions with pending messages, the candidates are the kRunnableInboxCandidates (or

@@ -21,6 +21,7 @@ using conformance::LeaseStoreUnderTest;
 using conformance::run_awaitable;
 using sqlite::testing::open_or_fail;
 using sqlite::testing::options_for;
+using sqlite::testing::session_record;
 using sqlite::testing::TempDir;
 using sqlite::testing::TempFileSessionStore;
 using ::testing::HasSubstr;
@@ -46,11 +47,7 @@ class SqliteLeaseStoreTest : public ::testing::Test {
   void SetUp() override {
     first_ = open_or_fail(options_for(dir_.file("agentrt.db")));
     ASSERT_NE(first_, nullptr);
-    SessionRecord r;
-    r.id = SessionId{"s-1"};
-    r.org = OrgId{"org-1"};
-    r.bot = BotId{"bot-1"};
-    r.definition_hash = "hash-1";
+    const auto r = session_record("s-1");
     auto created = run_awaitable(first_->create_session(r, nlohmann::json{{"name", "x"}},
                                                         {Event{EventSeq{1}, EventType::SessionStarted, 1, {}}}));
     ASSERT_TRUE(created.ok()) << created.error().to_string();
@@ -70,12 +67,7 @@ TEST_F(SqliteLeaseStoreTest, ABacklogIsWeighedByItsLongestWaitingMessagesNotRead
     return "b-" + std::string(3 - n.size(), '0') + n;
   };
   for (int i = 0; i < kBacklog; ++i) {
-    SessionRecord r;
-    r.id = SessionId{name(i)};
-    r.org = OrgId{"org-1"};
-    r.bot = BotId{"bot-1"};
-    r.definition_hash = "hash-1";
-    r.created_ms = r.updated_ms = 10'000 - i;  // the later the message, the older the session
+    const auto r = session_record(name(i), 10'000 - i);  // the later the message, the older the session
     ASSERT_TRUE(run_awaitable(first_->create_session(r, nlohmann::json{{"name", "x"}},
                                                      {Event{EventSeq{1}, EventType::SessionStarted, 1, {}}}))
                     .ok());

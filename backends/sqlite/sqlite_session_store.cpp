@@ -7,10 +7,10 @@
 #include "backends/sqlite/sqlite_job.hpp"
 #include "backends/sqlite/sqlite_kv_store.hpp"
 #include "backends/sqlite/sqlite_lease_store.hpp"
+#include "backends/sqlite/sqlite_reader.hpp"
 #include "backends/sqlite/sqlite_reset_ops.hpp"
 #include "backends/sqlite/sqlite_schema.hpp"
 #include "backends/sqlite/sqlite_session_ops.hpp"
-#include "backends/sqlite/sqlite_reader.hpp"
 #include "backends/sqlite/sqlite_writer.hpp"
 #include "backends/sqlite/wal_checkpointer.hpp"
 
@@ -68,8 +68,8 @@ Result<std::unique_ptr<SqliteSessionStore>> open_sqlite_session_store(SqliteOpti
   if (!options.read_only) {
     // Checkpoints move off the commit path (wal_checkpointer.hpp says why).
     if (auto off = db->exec("PRAGMA wal_autocheckpoint = 0", "configure"); !off) return off.error();
-    // When the log starts over, a file grown past this by a burst (or by rounds whose RESTART
-    // was busy) is cut back to it.
+    // When the log starts over, a file grown past this (by a burst, or while a reader held
+    // back a restart) is cut back to it.
     if (auto limit = db->exec("PRAGMA journal_size_limit = 67108864", "configure"); !limit) return limit.error();
     auto started = sqlite::WalCheckpointer::start(options.path, options.busy_timeout, kWalCheckpointInterval);
     if (!started) return started.error();

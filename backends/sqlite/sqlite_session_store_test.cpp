@@ -33,16 +33,7 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, SessionStoreConformance,
                                                                }}),
                          conformance::session_store_backend_name);
 
-SessionRecord make_record(const std::string& id) {
-  SessionRecord r;
-  r.id = SessionId{id};
-  r.org = OrgId{"org-1"};
-  r.bot = BotId{"bot-1"};
-  r.definition_hash = "hash-1";
-  r.created_ms = 1'000;
-  r.updated_ms = 1'000;
-  return r;
-}
+SessionRecord make_record(const std::string& id) { return sqlite::testing::session_record(id, 1'000); }
 
 Event make_event(std::int64_t seq) {
   return Event{EventSeq{seq}, EventType::OutputEmitted, 5'000 + seq,

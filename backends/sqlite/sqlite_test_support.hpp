@@ -44,6 +44,17 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// A session of org-1's bot-1 on definition hash-1, created (and last updated) at `created_ms`.
+inline SessionRecord session_record(const std::string& id, std::int64_t created_ms = 0) {
+  SessionRecord record;
+  record.id = SessionId{id};
+  record.org = OrgId{"org-1"};
+  record.bot = BotId{"bot-1"};
+  record.definition_hash = "hash-1";
+  record.created_ms = record.updated_ms = created_ms;
+  return record;
+}
+
 inline SqliteOptions options_for(const std::filesystem::path& path) {
   SqliteOptions options;
   options.path = path;

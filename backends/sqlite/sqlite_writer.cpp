@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "backends/sqlite/sqlite_errors.hpp"
 
@@ -56,57 +57,51 @@ void SqliteWriter::run() {
 // reads go first (one snapshot), then the writes in commit groups.
 void SqliteWriter::process(Jobs jobs) {
   Jobs reads;
-  Jobs group;
-  bool first_group = true;
-  auto flush = [&] {
-    if (group.empty()) return;
-    if (!first_group && queue_.closed()) {
-      cancel_jobs(group, path_);  // shutting down: what has not run is cancelled, not lost
-    } else {
-      run_write_group(std::move(group));
-    }
-    group.clear();
-    first_group = false;
-  };
+  std::vector<SqliteJob*> writes;
   for (auto& job : jobs) {
     if (job->kind() == JobKind::read) {
       reads.push_back(std::move(job));
     } else {
-      group.push_back(std::move(job));
-      if (group.size() == group_commit_max_) {
-        if (!reads.empty()) run_read_jobs(*db_, reads);
-        flush();
-      }
+      writes.push_back(job.get());
     }
   }
   if (!reads.empty()) run_read_jobs(*db_, reads);
-  flush();
+  for (std::size_t begin = 0; begin < writes.size(); begin += group_commit_max_) {
+    const std::size_t end = std::min(writes.size(), begin + group_commit_max_);
+    std::vector<SqliteJob*> group(writes.begin() + static_cast<std::ptrdiff_t>(begin),
+                                  writes.begin() + static_cast<std::ptrdiff_t>(end));
+    if (begin > 0 && queue_.closed()) {  // shutting down: what has not run is cancelled, not lost
+      for (auto* job : group) {
+        job->fail(stopped_error(path_).with_context(job->what()));
+        job->complete();
+      }
+      continue;
+    }
+    run_write_group(group);
+  }
 }
 
-void SqliteWriter::run_write_group(Jobs group) {
+void SqliteWriter::run_write_group(std::vector<SqliteJob*>& group) {
   std::uint64_t appended = 0;
   if (auto aborted = execute_group(group, appended)) {
     // Nothing of the group committed: every job that succeeded (or did not run) reports why.
-    for (auto& job : group) {
-      job->fail_if_succeeded(aborted->with_context(job->what()));
-      job->complete();
-    }
-    return;
+    for (auto* job : group) job->fail_if_succeeded(aborted->with_context(job->what()));
+  } else {
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    appends_.fetch_add(appended, std::memory_order_relaxed);
   }
-  transactions_.fetch_add(1, std::memory_order_relaxed);
-  appends_.fetch_add(appended, std::memory_order_relaxed);
-  for (auto& job : group) job->complete();
+  for (auto* job : group) job->complete();
 }
 
 // One transaction for the group, one savepoint per job: a job that fails is rolled back to its
 // savepoint alone. Returns the error that aborted the whole transaction, if any.
-std::optional<Error> SqliteWriter::execute_group(Jobs& group, std::uint64_t& appended) {
+std::optional<Error> SqliteWriter::execute_group(std::vector<SqliteJob*>& group, std::uint64_t& appended) {
   auto abort = [this](Error error) {
     if (db_->in_transaction()) (void)db_->exec("ROLLBACK", kNoContext);
     return error;
   };
   if (auto begun = db_->exec("BEGIN IMMEDIATE", kNoContext); !begun) return begun.error();
-  for (auto& job : group) {
+  for (auto* job : group) {
     if (auto saved = db_->exec("SAVEPOINT job", kNoContext); !saved) return abort(saved.error());
     const bool ok = job->execute(*db_);
     if (!db_->in_transaction()) {  // SQLite rolled everything back itself (I/O error, disk full)

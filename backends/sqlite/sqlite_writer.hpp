@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "backends/sqlite/sqlite_db.hpp"
 #include "backends/sqlite/sqlite_job.hpp"
@@ -37,8 +38,8 @@ class SqliteWriter {
   void operator()(std::unique_ptr<SqliteJob> job) { submit(std::move(job)); }
 
   // Lets the running group finish, completes every job still queued with Errc::cancelled,
-  // joins the thread and closes the connection; stops the reader and checkpointer likewise. Idempotent;
-  // callable from any thread but the writer's own.
+  // joins the thread and closes the connection; stops the checkpointer and the reader likewise.
+  // Idempotent; callable from any thread but the writer's own.
   void stop();
 
   [[nodiscard]] std::uint64_t transactions() const { return transactions_.load(std::memory_order_relaxed); }
@@ -48,8 +49,8 @@ class SqliteWriter {
  private:
   void run();
   void process(Jobs jobs);
-  void run_write_group(Jobs group);
-  std::optional<Error> execute_group(Jobs& group, std::uint64_t& appended);
+  void run_write_group(std::vector<SqliteJob*>& group);
+  std::optional<Error> execute_group(std::vector<SqliteJob*>& group, std::uint64_t& appended);
 
   const std::filesystem::path path_;  // for messages, also after the connection is closed
   std::unique_ptr<SqliteDb> db_;      // touched by the writer thread only, until it is joined

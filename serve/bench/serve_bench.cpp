@@ -299,7 +299,7 @@ struct RunResult {
   double wall_s = 0;
   double cpu_s = 0;
   double io_thread_cpu_s = 0;      // the io_context thread: worker, runner, decider, fakes
-  double other_threads_cpu_s = 0;  // SQLite's writer thread, the span exporter's thread
+  double other_threads_cpu_s = 0;  // SQLite's threads (writer, reader, checkpointer), the span exporter's
   double sink_thread_cpu_s = 0;    // the OTLP sink standing in for a collector: not the runtime
   bool finished = false;           // every turn recorded before the deadline
   serve::WorkerStats worker;
@@ -499,7 +499,8 @@ int run(const Options& o) {
     // The sink stands in for a collector, which runs on other hosts (or at least outside the
     // worker's process): at the lowest CPU priority it takes only CPU the runtime leaves idle,
     // instead of preempting the writer or the event loop with every 512-span request it parses
-    // (that alone moved the 64-session p99 by about 0.7 ms). Its CPU is still printed apart.
+    // (that alone moved the production shape's p99 by about 0.7 ms). Its CPU is still printed
+    // apart.
     if (setpriority(PRIO_PROCESS, static_cast<id_t>(sink->thread_id()), 19) != 0) {
       std::cerr << "serve_bench: cannot lower the span sink's CPU priority; it competes with the runtime\n";
     }
