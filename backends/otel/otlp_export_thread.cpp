@@ -1,11 +1,33 @@
 #include "backends/otel/otlp_export_thread.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <exception>
+#include <future>
 
 #include <boost/asio/co_spawn.hpp>
 #include <spdlog/spdlog.h>
 
 namespace agentrt {
+namespace {
+
+// Lowers the calling thread's CPU priority by `increment` nice levels (at most to 19). Linux
+// keeps a nice value per thread; lowering one needs no privilege. A failure only costs the
+// runtime some CPU under saturation, so it is logged and ignored.
+void lower_own_priority(int increment) {
+  const auto self = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, self);
+  if (errno != 0) return;
+  if (setpriority(PRIO_PROCESS, self, std::min(current + increment, 19)) != 0) {
+    spdlog::debug("tracing: could not lower the span exporter thread's CPU priority (errno {})", errno);
+  }
+}
+
+}  // namespace
 
 OtlpExportThread::OtlpExportThread(OtlpExporterOptions options)
     : exporter_(std::make_unique<OtlpExporter>(ctx_.get_executor(), std::move(options))) {
@@ -13,7 +35,14 @@ OtlpExportThread::OtlpExportThread(OtlpExporterOptions options)
     if (error) spdlog::error("tracing: the span exporter stopped by an exception; spans are no longer exported");
     ctx_.stop();  // whatever libcurl still holds (an idle connection) must not keep run() going
   });
-  thread_ = std::thread([this] { ctx_.run(); });
+  std::promise<long> started;
+  auto id = started.get_future();
+  thread_ = std::thread([this, &started] {
+    lower_own_priority(kNiceIncrement);
+    started.set_value(static_cast<long>(::gettid()));
+    ctx_.run();
+  });
+  thread_id_ = id.get();
 }
 
 void OtlpExportThread::join() {

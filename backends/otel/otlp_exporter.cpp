@@ -1,5 +1,7 @@
 #include "backends/otel/otlp_exporter.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -82,16 +84,12 @@ OtlpExporterStats OtlpExporter::stats() const {
   return {queued_.load(), exported_.load(), dropped_.load(), failed_.load()};
 }
 
-std::vector<Span> OtlpExporter::take_batch() {
+std::vector<Span> OtlpExporter::take_queued() {
+  std::vector<Span> taken;
+  taken.reserve(options_.max_batch);  // becomes the new queue: allocated before the lock
   const std::lock_guard lock(mutex_);
-  std::vector<Span> batch;
-  const auto n = std::min(queue_.size(), options_.max_batch);
-  batch.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    batch.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
-  return batch;
+  taken.swap(queue_);
+  return taken;
 }
 
 asio::awaitable<void> OtlpExporter::run() {
@@ -118,9 +116,13 @@ asio::awaitable<void> OtlpExporter::run() {
       stopping = stopping_;
     }
     for (;;) {
-      auto batch = take_batch();
-      if (batch.empty()) break;
-      co_await send(std::move(batch));
+      auto queued = take_queued();
+      if (queued.empty()) break;
+      for (std::size_t at = 0; at < queued.size(); at += options_.max_batch) {
+        const auto end = std::min(queued.size(), at + options_.max_batch);
+        co_await send(std::vector<Span>(std::make_move_iterator(queued.begin() + static_cast<std::ptrdiff_t>(at)),
+                                        std::make_move_iterator(queued.begin() + static_cast<std::ptrdiff_t>(end))));
+      }
     }
     if (stopping) co_return;
   }

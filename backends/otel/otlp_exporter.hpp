@@ -4,7 +4,8 @@
 // multi driver.
 //
 // - export_span() never blocks and never fails the runtime: it appends to a bounded queue
-//   (max_queue); when the queue is full the span is dropped and counted.
+//   (max_queue); when the queue is full the span is dropped and counted. run() takes the whole
+//   queue at once, so at most max_queue more spans wait while those are sent.
 // - run() (co_spawn it on the exporter's executor) sends a batch of at most max_batch spans
 //   every interval, or sooner when a full batch is waiting. A rejected export (HTTP 429, 502,
 //   503, 504 or a transport error) is tried once more after retry_delay; then its spans are
@@ -16,10 +17,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -64,7 +65,10 @@ class OtlpExporter final : public SpanSink {
 
  private:
   boost::asio::awaitable<void> send(std::vector<Span> batch);
-  std::vector<Span> take_batch();
+  // Takes every queued span in one swap: the lock is held for O(1), never while spans are
+  // moved, so export_span() on the event loop does not wait behind a batch being taken out
+  // (this thread runs at a lower priority: it could be preempted holding the lock).
+  std::vector<Span> take_queued();
   void wake();
 
   boost::asio::any_io_executor executor_;
@@ -73,7 +77,7 @@ class OtlpExporter final : public SpanSink {
   boost::asio::steady_timer timer_;  // touched on executor_ only
 
   mutable std::mutex mutex_;
-  std::deque<Span> queue_;
+  std::vector<Span> queue_;  // at most max_queue; what run() took out is being sent
   bool wake_posted_ = false;
   bool stopping_ = false;
 

@@ -1,5 +1,10 @@
 #include "backends/otel/otlp_exporter.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <limits>
 #include <thread>
 
@@ -254,6 +259,22 @@ TEST(OtlpExportThread, ExportsFromItsOwnThreadAndJoinSendsWhatIsQueued) {
   EXPECT_EQ(json::parse(server.requests()[0].body).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").size(),
             7u);
   exporter.join();  // a second join (and the destructor's) is harmless
+}
+
+TEST(OtlpExportThread, RunsBelowThePriorityOfTheThreadThatStartedIt) {
+  OtlpExporterOptions o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(TestHttpServer::unused_port()) + "/v1/traces";
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  ASSERT_EQ(errno, 0);
+  OtlpExportThread exporter(std::move(o));
+  ASSERT_NE(exporter.thread_id(), 0);
+  ASSERT_NE(exporter.thread_id(), static_cast<long>(::gettid()));
+  errno = 0;
+  const int exporters = getpriority(PRIO_PROCESS, static_cast<id_t>(exporter.thread_id()));
+  ASSERT_EQ(errno, 0);
+  EXPECT_EQ(exporters, std::min(own + OtlpExportThread::kNiceIncrement, 19));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), own) << "only the exporter's thread is lowered";
 }
 
 TEST(OtlpExportThread, EndsPromptlyWithNothingToSend) {

@@ -26,6 +26,7 @@
 //                                          exports for DynamoDB Local; else AWS's, with the default
 //                                          credentials; the table is named serve-bench-<pid>)
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,6 +58,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "backends/http/testing/test_http_server.hpp"
+#include "backends/memory/in_process_output_hub.hpp"
 #include "backends/otel/otlp_export_thread.hpp"
 #include "backends/dynamodb/dynamodb_schema.hpp"
 #include "backends/dynamodb/dynamodb_session_store.hpp"
@@ -299,7 +301,8 @@ struct RunResult {
   double wall_s = 0;
   double cpu_s = 0;
   double io_thread_cpu_s = 0;      // the io_context thread: worker, runner, decider, fakes
-  double other_threads_cpu_s = 0;  // SQLite's threads (writer, reader, checkpointer), the span exporter's
+  double other_threads_cpu_s = 0;  // SQLite's threads (writer, reader, checkpointer)
+  double exporter_thread_cpu_s = 0;  // the span exporter's (batching, OTLP/JSON, HTTP)
   double sink_thread_cpu_s = 0;    // the OTLP sink standing in for a collector: not the runtime
   bool finished = false;           // every turn recorded before the deadline
   serve::WorkerStats worker;
@@ -319,9 +322,9 @@ asio::awaitable<void> scrape_every_second(const serve::ServeMetrics& metrics, co
 }
 
 // Runs the worker until every turn is recorded (or the deadline passes), then drains it.
-// `sink_thread`: the kernel id of the span sink's thread (0: none), counted apart.
+// The kernel ids of the span exporter's and the span sink's threads (0: none) are counted apart.
 RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSessionStore& timed,
-                     const std::function<void()>& worker_done, long sink_thread) {
+                     const std::function<void()>& worker_done, long exporter_thread, long sink_thread) {
   RunResult result;
   asio::steady_timer deadline(ctx, kRunDeadline);
   deadline.async_wait([&](boost::system::error_code ec) {
@@ -350,6 +353,8 @@ RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSe
       result.io_thread_cpu_s += used;
     } else if (thread == sink_thread) {
       result.sink_thread_cpu_s += used;
+    } else if (thread == exporter_thread) {
+      result.exporter_thread_cpu_s += used;
     } else {
       result.other_threads_cpu_s += used;
     }
@@ -432,9 +437,11 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
     return fixed(seconds / static_cast<double>(std::max<std::uint64_t>(timed.durable_steps(), 1)) * 1e6, 1);
   };
   const double runtime_cpu_s = run.cpu_s - run.sink_thread_cpu_s;
+  const std::string exporter_share =
+      o.tracing ? ", span exporter thread " + per_step_us(run.exporter_thread_cpu_s) + " us" : std::string{};
   line("CPU per step", per_step_us(runtime_cpu_s) + " us: io_context thread " + per_step_us(run.io_thread_cpu_s) +
-                           " us, store and exporter threads " + per_step_us(run.other_threads_cpu_s) + " us (CPU " +
-                           fixed(runtime_cpu_s, 2) + " s over wall " + fixed(run.wall_s, 2) + " s)");
+                           " us, store threads " + per_step_us(run.other_threads_cpu_s) + " us" + exporter_share +
+                           " (CPU " + fixed(runtime_cpu_s, 2) + " s over wall " + fixed(run.wall_s, 2) + " s)");
   if (o.tracing) {
     line("span sink CPU per step (the collector's stand-in, in this process but not the runtime)",
          per_step_us(run.sink_thread_cpu_s) + " us");
@@ -473,7 +480,11 @@ int run(const Options& o) {
     metrics = std::make_unique<serve::ServeMetrics>();
     metered_leases = std::make_unique<serve::MeteredLeaseStore>(*leases, *metrics);
   }
+  // As `agentrt serve` always has: an output hub for streaming clients, so every activation
+  // runs its output publisher (observing each durable event) even with no client watching.
+  InProcessOutputHub hub(ctx.get_executor());
   serve::WorkerPorts ports;
+  ports.hub = &hub;
   ports.store = &timed;
   ports.leases = metered_leases ? static_cast<LeaseStore*>(metered_leases.get()) : leases.get();
   ports.metrics = metrics.get();
@@ -497,12 +508,13 @@ int run(const Options& o) {
         [](const testing::RecordedRequest&, std::size_t) { return testing::TestReply::json(200, "{}"); },
         false);  // keeps nothing: the bench's memory is the runtime's
     // The sink stands in for a collector, which runs on other hosts (or at least outside the
-    // worker's process): at the lowest CPU priority it takes only CPU the runtime leaves idle,
-    // instead of preempting the writer or the event loop with every 512-span request it parses
-    // (that alone moved the production shape's p99 by about 0.7 ms). Its CPU is still printed
-    // apart.
-    if (setpriority(PRIO_PROCESS, static_cast<id_t>(sink->thread_id()), 19) != 0) {
-      std::cerr << "serve_bench: cannot lower the span sink's CPU priority; it competes with the runtime\n";
+    // worker's process): under SCHED_IDLE it runs only on CPU the runtime leaves idle, instead
+    // of preempting the writer or the event loop with every 512-span request it parses (that
+    // alone moved the production shape's p99 by about 0.7 ms; at nice 19 it still took a share
+    // of a saturated run). Its CPU is printed apart, and so are spans dropped for want of it.
+    const sched_param idle_priority{};
+    if (sched_setscheduler(static_cast<pid_t>(sink->thread_id()), SCHED_IDLE, &idle_priority) != 0) {
+      std::cerr << "serve_bench: cannot give the span sink idle CPU priority; it competes with the runtime\n";
     }
     OtlpExporterOptions exporter_options;
     exporter_options.endpoint = sink->url("/v1/traces");
@@ -522,7 +534,7 @@ int run(const Options& o) {
         worker_ended = true;
         if (exporter) exporter->stop();
       },
-      sink ? sink->thread_id() : 0);
+      exporter ? exporter->thread_id() : 0, sink ? sink->thread_id() : 0);
   if (metrics) std::cout << "metrics: scraped " << scrapes << " times during the run\n";
   if (exporter) {
     exporter->join();
