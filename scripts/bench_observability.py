@@ -34,6 +34,7 @@ def run_once(bench: str, args: argparse.Namespace, tracing: str, metrics: str) -
     steps = re.search(r"durable steps/s: (\d+)", out)
     cpu = re.search(r"CPU per step: ([\d.]+) us", out)
     sink = re.search(r"collector's stand-in[^:]*: ([\d.]+) us", out)
+    exporter = re.search(r"span exporter thread ([\d.]+) us", out)
     traced = re.search(r"tracing: (\d+) spans exported, (\d+) dropped, (\d+) failed", out)
     if done.returncode != 0 or not steps or not cpu:
         sys.stderr.write(f"bench_observability: {' '.join(command)} failed ({done.returncode}):\n{out}{done.stderr}")
@@ -41,7 +42,8 @@ def run_once(bench: str, args: argparse.Namespace, tracing: str, metrics: str) -
     if traced and (int(traced.group(2)) or int(traced.group(3))):
         sys.stderr.write(f"bench_observability: spans were lost ({traced.group(0)}): the run under-counts tracing\n")
         sys.exit(1)
-    return {"steps": float(steps.group(1)), "cpu": float(cpu.group(1)), "sink": float(sink.group(1)) if sink else 0.0}
+    return {"steps": float(steps.group(1)), "cpu": float(cpu.group(1)), "sink": float(sink.group(1)) if sink else 0.0,
+            "exporter": float(exporter.group(1)) if exporter else 0.0}
 
 
 def main() -> int:
@@ -79,7 +81,12 @@ def main() -> int:
         cost = "" if config == ("off", "off") else f"   cost {100 * (1 - median_ratio):5.1f} %" + (
             "  (target < 5 %: met)" if median_ratio > 0.95 else "  (target < 5 %: MISSED)")
         sink = statistics.median(run["sink"] for run in runs)
-        sink_text = f", span sink {sink:.1f} us (not the runtime)" if config[0] == "on" else ""
+        # The exporter thread's share of the runtime's CPU in the same run: immune to the drift
+        # of the host's speed (both sides slow down together), unlike throughput.
+        share = statistics.median(run["exporter"] / run["cpu"] for run in runs)
+        sink_text = (f"; span exporter thread {statistics.median(run['exporter'] for run in runs):.1f} us "
+                     f"({100 * share:.1f} % of the runtime's CPU in the same runs), span sink {sink:.1f} us "
+                     f"(not the runtime)") if config[0] == "on" else ""
         print(f"  tracing {config[0]:>3}, metrics {config[1]:>3}: {statistics.median(run['steps'] for run in runs):7.0f} "
               f"steps/s, {median_ratio:.3f} of the baseline in its round{cost}; "
               f"CPU per step {statistics.median(run['cpu'] for run in runs):.1f} us{sink_text}")

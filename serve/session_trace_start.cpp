@@ -30,7 +30,7 @@ TraceContext SessionTraceStart::for_new_session(std::string_view session, std::o
   context.trace_id = random_trace_id();
   context.sampled = trace_id_ratio_sampled(context.trace_id, ratio_);
   // The session's root span is its own parent context: SessionTracer exports it as a root.
-  context.span_id = SessionTrace{context, std::string(session)}.root_span_id();
+  context.span_id = std::string(SessionTrace{context, std::string(session)}.root_span_id().str());
   return context;
 }
 

@@ -1,8 +1,8 @@
 #include "core/runtime/session_tracer.hpp"
 
+#include <string_view>
 #include <utility>
 
-#include "core/trace/span_ids.hpp"
 
 namespace agentrt {
 namespace {
@@ -16,10 +16,13 @@ bool in_turn(SessionStatus status) {
          status == SessionStatus::sleeping;
 }
 
-std::string text_of(const nlohmann::json& data, const char* key) {
+// A view of data[key] when it is a string (empty otherwise), valid while `data` is.
+std::string_view text_at(const nlohmann::json& data, const char* key) {
   const auto it = data.find(key);
-  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string{};
+  return it != data.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>()) : std::string_view{};
 }
+
+std::string text_of(const nlohmann::json& data, const char* key) { return std::string(text_at(data, key)); }
 
 std::int64_t int_of(const nlohmann::json& data, const char* key) {
   const auto it = data.find(key);
@@ -92,10 +95,10 @@ void SessionTracer::on_event(const SessionId&, const Event& event) {
   }
 }
 
-Span SessionTracer::child_of_turn(std::string span_id, std::string name, std::int64_t start_ns) const {
+Span SessionTracer::child_of_turn(const SpanIdHex& span_id, std::string name, std::int64_t start_ns) const {
   Span span;
-  span.trace_id = trace_->context.trace_id;
-  span.span_id = std::move(span_id);
+  span.trace_id = trace_->trace_id;
+  span.span_id = span_id;
   span.parent_span_id = turn_ ? turn_->span_id : trace_->root_span_id();
   span.name = std::move(name);
   span.kind = SpanKind::client;
@@ -129,7 +132,7 @@ void SessionTracer::end_llm(const Event& event) {
 }
 
 void SessionTracer::end_tool(const Event& event) {
-  const auto it = tools_.find(text_of(event.data, "call_id"));
+  const auto it = tools_.find(text_at(event.data, "call_id"));
   if (it == tools_.end()) return;
   const OpenCall call = std::move(it->second);
   tools_.erase(it);
@@ -150,7 +153,7 @@ void SessionTracer::end_tool(const Event& event) {
 void SessionTracer::end_turn(std::int64_t end_ns, const std::string& error) {
   if (!turn_) return;
   Span span;
-  span.trace_id = trace_->context.trace_id;
+  span.trace_id = trace_->trace_id;
   span.span_id = turn_->span_id;
   span.parent_span_id = trace_->root_span_id();
   span.name = "agentrt.turn";
@@ -169,8 +172,8 @@ void SessionTracer::finish(const std::string& error) {
   if (finished_ || !traced()) return;
   finished_ = true;
   Span span;
-  span.trace_id = trace_->context.trace_id;
-  span.span_id = activation_span_id();
+  span.trace_id = trace_->trace_id;
+  span.span_id = trace_->activation_span_id("activation:" + activation_.worker, started_ns_);
   span.parent_span_id = trace_->root_span_id();
   span.name = "agentrt.activation";
   span.start_ns = started_ns_;
@@ -188,7 +191,7 @@ void SessionTracer::finish(const std::string& error) {
 
 std::string SessionTracer::activation_span_id() const {
   if (!trace_) return {};
-  return derive_span_id(trace_->context.trace_id, session_.str(), "activation:" + activation_.worker, started_ns_);
+  return std::string(trace_->activation_span_id("activation:" + activation_.worker, started_ns_).str());
 }
 
 void SessionTracer::emit(Span span) {
@@ -200,7 +203,7 @@ void SessionTracer::export_session_root(SpanSink& sink, const SessionTrace& trac
                                         const std::string& bot, std::int64_t created_ns) {
   if (!trace.context.sampled) return;
   Span span;
-  span.trace_id = trace.context.trace_id;
+  span.trace_id = trace.trace_id;
   span.span_id = trace.root_span_id();
   // A trace the API began itself records the root as its own parent context: no parent then.
   if (trace.context.span_id != span.span_id) span.parent_span_id = trace.context.span_id;

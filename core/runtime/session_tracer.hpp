@@ -18,6 +18,7 @@
 // not block).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,7 +66,7 @@ class SessionTracer final : public RunObserver {
 
  private:
   struct OpenCall {
-    std::string span_id;
+    SpanIdHex span_id;
     std::string name;
     std::int64_t start_ns = 0;
     bool resumed = false;
@@ -73,12 +74,12 @@ class SessionTracer final : public RunObserver {
   struct OpenTurn {
     std::int64_t number = 0;
     std::int64_t started_ms = 0;
-    std::string span_id;
+    SpanIdHex span_id;
   };
 
   [[nodiscard]] std::int64_t now_ns() const;
   [[nodiscard]] bool traced() const { return trace_.has_value() && trace_->context.sampled; }
-  [[nodiscard]] Span child_of_turn(std::string span_id, std::string name, std::int64_t start_ns) const;
+  [[nodiscard]] Span child_of_turn(const SpanIdHex& span_id, std::string name, std::int64_t start_ns) const;
   void end_turn(std::int64_t end_ns, const std::string& error);
   void end_llm(const Event& event);
   void end_tool(const Event& event);
@@ -96,7 +97,7 @@ class SessionTracer final : public RunObserver {
   std::optional<SessionTrace> trace_;
   std::optional<OpenTurn> turn_;
   std::optional<OpenCall> llm_;
-  std::map<std::string, OpenCall> tools_;  // by call_id
+  std::map<std::string, OpenCall, std::less<>> tools_;  // by call_id
   bool finished_ = false;
 };
 

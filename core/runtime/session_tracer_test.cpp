@@ -183,7 +183,7 @@ TEST_F(SessionTracerTest, TheRootSpanHangsUnderTheCreatorsSpanOrIsARoot) {
   EXPECT_EQ(sink_.spans[0].span_id, trace_.root_span_id());
   EXPECT_EQ(sink_.spans[0].parent_span_id, "00f067aa0ba902b7");
   auto own = trace_;
-  own.context.span_id = own.root_span_id();  // a trace the API began itself
+  own.context.span_id = std::string(own.root_span_id().str());  // a trace the API began itself
   SessionTracer::export_session_root(sink_, own, "acme", "helpdesk", 42);
   EXPECT_EQ(sink_.spans[1].parent_span_id, "");
 }

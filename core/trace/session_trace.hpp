@@ -7,26 +7,38 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "core/trace/span_ids.hpp"
 #include "core/trace/trace_context.hpp"
 
 namespace agentrt {
 
 struct SessionTrace {
+  SessionTrace(TraceContext recorded, std::string session_id)
+      : context(std::move(recorded)), session(std::move(session_id)), trace_id(context.trace_id), seed_(context.trace_id, session) {}
+
   TraceContext context;  // the session's recorded context: span_id is the creator's span
   std::string session;
+  TraceIdHex trace_id;   // context.trace_id, as a span holds it
 
   // The session's recorded trace, or nullopt when it was started without one (or the
   // recorded value is malformed, which the API never writes).
   static std::optional<SessionTrace> of(std::string_view session, std::string_view traceparent,
                                         std::string_view tracestate);
 
-  [[nodiscard]] std::string root_span_id() const;                       // "agentrt.session"
-  [[nodiscard]] std::string turn_span_id(std::int64_t turn_started_ms) const;
-  [[nodiscard]] std::string llm_span_id(std::int64_t request_seq) const;
-  [[nodiscard]] std::string tool_span_id(std::int64_t request_seq) const;
+  [[nodiscard]] SpanIdHex root_span_id() const { return seed_.derive("session", 0); }  // "agentrt.session"
+  [[nodiscard]] SpanIdHex turn_span_id(std::int64_t turn_started_ms) const { return seed_.derive("turn", turn_started_ms); }
+  [[nodiscard]] SpanIdHex llm_span_id(std::int64_t request_seq) const { return seed_.derive("llm", request_seq); }
+  [[nodiscard]] SpanIdHex tool_span_id(std::int64_t request_seq) const { return seed_.derive("tool", request_seq); }
+  [[nodiscard]] SpanIdHex activation_span_id(std::string_view worker_kind, std::int64_t started_ns) const {
+    return seed_.derive(worker_kind, started_ns);
+  }
   // What an outbound call made inside `span` carries.
-  [[nodiscard]] std::string traceparent_for(const std::string& span) const { return context.with_span(span).traceparent(); }
+  [[nodiscard]] std::string traceparent_for(const SpanIdHex& span) const { return context.traceparent_with_span(span.str()); }
+
+ private:
+  SpanIdSeed seed_;  // of (trace id, session): set at construction, as the two fields are
 };
 
 }  // namespace agentrt

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/trace/hex_id.hpp"
+
 namespace agentrt {
 
 // An attribute's key: always a string literal (the semantic-convention names are fixed), so a
@@ -33,14 +35,14 @@ enum class SpanKind { internal, server, client };
 enum class SpanStatus { unset, ok, error };
 
 struct SpanLink {
-  std::string trace_id;
-  std::string span_id;
+  TraceIdHex trace_id;
+  SpanIdHex span_id;
 };
 
 struct Span {
-  std::string trace_id;        // 32 hex
-  std::string span_id;         // 16 hex
-  std::string parent_span_id;  // 16 hex; empty for a root span
+  TraceIdHex trace_id;
+  SpanIdHex span_id;
+  SpanIdHex parent_span_id;  // empty for a root span
   std::string name;
   SpanKind kind = SpanKind::internal;
   std::int64_t start_ns = 0;  // Unix epoch nanoseconds

@@ -1,6 +1,7 @@
 #include "core/trace/span_ids.hpp"
 
 #include <array>
+#include <charconv>
 
 namespace agentrt {
 namespace {
@@ -19,22 +20,26 @@ void mix(std::uint64_t& hash, std::string_view bytes) {
 
 }  // namespace
 
-std::string derive_span_id(std::string_view trace_id, std::string_view session, std::string_view kind,
-                           std::int64_t n) {
-  std::uint64_t hash = kFnvOffset;
-  mix(hash, trace_id);
-  mix(hash, session);
+SpanIdSeed::SpanIdSeed(std::string_view trace_id, std::string_view session) : hash_(kFnvOffset) {
+  mix(hash_, trace_id);
+  mix(hash_, session);
+}
+
+SpanIdHex SpanIdSeed::derive(std::string_view kind, std::int64_t n) const {
+  std::uint64_t hash = hash_;
   mix(hash, kind);
-  mix(hash, std::to_string(n));
+  std::array<char, 24> decimal{};  // n in decimal, as std::to_string wrote it: ids stay what they were
+  const auto end = std::to_chars(decimal.data(), decimal.data() + decimal.size(), n).ptr;
+  mix(hash, std::string_view(decimal.data(), static_cast<std::size_t>(end - decimal.data())));
   if (hash == 0) hash = 1;  // an all-zero span id is invalid
   static constexpr std::array<char, 16> kDigits{'0', '1', '2', '3', '4', '5', '6', '7',
                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
-  std::string hex(16, '0');
+  std::array<char, 16> hex{};
   for (int i = 15; i >= 0; --i) {
     hex[static_cast<std::size_t>(i)] = kDigits[hash & 0xf];
     hash >>= 4;
   }
-  return hex;
+  return SpanIdHex(std::string_view(hex.data(), hex.size()));
 }
 
 }  // namespace agentrt

@@ -7,14 +7,28 @@
 // be unique within their trace, and each (kind, n) names one thing of one session.
 
 #include <cstdint>
-#include <string>
 #include <string_view>
+
+#include "core/trace/hex_id.hpp"
 
 namespace agentrt {
 
-// kind: "session" (n = 0), "turn" (n = the turn's start, ms), "llm" / "tool" (n = the seq of
-// its LlmRequested / ToolRequested).
-[[nodiscard]] std::string derive_span_id(std::string_view trace_id, std::string_view session, std::string_view kind,
-                                         std::int64_t n);
+// The hash state after (trace id, session): a session's spans share it, so each derivation
+// mixes only the kind and n (SessionTrace keeps one; the runtime derives several per step).
+class SpanIdSeed {
+ public:
+  SpanIdSeed(std::string_view trace_id, std::string_view session);
+  // kind: "session" (n = 0), "turn" (n = the turn's start, ms), "llm" / "tool" (n = the seq of
+  // its LlmRequested / ToolRequested), "activation:<worker>" (n = its start, ns).
+  [[nodiscard]] SpanIdHex derive(std::string_view kind, std::int64_t n) const;
+
+ private:
+  std::uint64_t hash_;
+};
+
+[[nodiscard]] inline SpanIdHex derive_span_id(std::string_view trace_id, std::string_view session,
+                                              std::string_view kind, std::int64_t n) {
+  return SpanIdSeed(trace_id, session).derive(kind, n);
+}
 
 }  // namespace agentrt

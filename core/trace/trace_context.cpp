@@ -36,8 +36,17 @@ bool valid_tracestate(std::string_view state) {
 bool is_trace_id(std::string_view hex) { return hex.size() == 32 && lower_hex(hex) && !all_zero(hex); }
 bool is_span_id(std::string_view hex) { return hex.size() == 16 && lower_hex(hex) && !all_zero(hex); }
 
-std::string TraceContext::traceparent() const {
-  return "00-" + trace_id + "-" + span_id + (sampled ? "-01" : "-00");
+std::string TraceContext::traceparent() const { return traceparent_with_span(span_id); }
+
+std::string TraceContext::traceparent_with_span(std::string_view span) const {
+  std::string out;
+  out.reserve(kTraceparentLength);
+  out += "00-";
+  out += trace_id;
+  out += '-';
+  out += span;
+  out += sampled ? "-01" : "-00";
+  return out;
 }
 
 TraceContext TraceContext::with_span(std::string span) const {

@@ -22,6 +22,8 @@ struct TraceContext {
   [[nodiscard]] std::string traceparent() const;
   // The same trace with another current span (what a child call carries).
   [[nodiscard]] TraceContext with_span(std::string span) const;
+  // with_span(span).traceparent(), without the copy of the context.
+  [[nodiscard]] std::string traceparent_with_span(std::string_view span) const;
 };
 
 // Parses a traceparent header. Version 00 must be exactly 55 characters; a later version may

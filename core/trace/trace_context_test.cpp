@@ -81,11 +81,34 @@ TEST(SpanIds, AreStableDistinctAndValid) {
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   const auto a = derive_span_id(trace, "s-1", "llm", 7);
   EXPECT_EQ(a, derive_span_id(trace, "s-1", "llm", 7));
-  EXPECT_TRUE(is_span_id(a));
+  EXPECT_TRUE(is_span_id(a.str()));
   EXPECT_NE(a, derive_span_id(trace, "s-1", "llm", 8));
   EXPECT_NE(a, derive_span_id(trace, "s-1", "tool", 7));
   EXPECT_NE(a, derive_span_id(trace, "s-2", "llm", 7));
   EXPECT_NE(derive_span_id(trace, "s-1", "llm", 17), derive_span_id(trace, "s-1l", "lm", 17));
+}
+
+// The ids of spans already exported (and of traceparents already sent to tools) must not
+// change with a new build: a session resumed by an upgraded worker closes the spans the old
+// one opened. Values of FNV-1a 64 over the parts, each followed by 0xff, n in decimal.
+TEST(SpanIds, KeepTheirValuesAcrossBuilds) {
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  EXPECT_EQ(derive_span_id(trace, "s-1", "llm", 7), "de0b24b7daea64dd");
+  EXPECT_EQ(derive_span_id(trace, "s-1", "turn", -5), "f3a4a7db793d5280");
+  const SpanIdSeed seed(trace, "s-1");  // what a SessionTrace keeps: the same ids
+  EXPECT_EQ(seed.derive("llm", 7), "de0b24b7daea64dd");
+}
+
+TEST(HexIds, HoldExactlyTheirLengthOfDigits) {
+  const SpanIdHex id("00f067aa0ba902b7");
+  EXPECT_FALSE(id.empty());
+  EXPECT_EQ(id.str(), "00f067aa0ba902b7");
+  EXPECT_EQ(id, std::string("00f067aa0ba902b7"));
+  EXPECT_TRUE(SpanIdHex().empty());
+  EXPECT_EQ(SpanIdHex().str(), "");
+  EXPECT_TRUE(SpanIdHex("00f067aa0ba902b").empty()) << "15 digits are no span id";
+  EXPECT_TRUE(TraceIdHex("00f067aa0ba902b7").empty()) << "16 digits are no trace id";
+  EXPECT_NE(SpanIdHex("00f067aa0ba902b7"), SpanIdHex("00f067aa0ba902b8"));
 }
 
 }  // namespace

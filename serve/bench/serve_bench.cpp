@@ -278,6 +278,21 @@ std::map<long, double> thread_cpu_seconds() {
   return cpu;
 }
 
+// Seconds each thread of this process spent runnable but waiting for a CPU, by thread id
+// (/proc/self/task/*/schedstat, second field, ns): on 2 cores, how much the threads delay one
+// another. Empty when the kernel keeps no schedstats.
+std::map<long, double> thread_run_queue_seconds() {
+  std::map<long, double> waited;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(entry.path() / "schedstat");
+    double running_ns = 0;
+    double waiting_ns = 0;
+    if (in >> running_ns >> waiting_ns) waited[std::stol(entry.path().filename().string())] = waiting_ns / 1e9;
+  }
+  return waited;
+}
+
 double cpu_seconds(const rusage& usage) {
   const auto seconds = [](const timeval& t) {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
@@ -304,6 +319,8 @@ struct RunResult {
   double other_threads_cpu_s = 0;  // SQLite's threads (writer, reader, checkpointer)
   double exporter_thread_cpu_s = 0;  // the span exporter's (batching, OTLP/JSON, HTTP)
   double sink_thread_cpu_s = 0;    // the OTLP sink standing in for a collector: not the runtime
+  double io_thread_queued_s = 0;     // the io_context thread runnable, waiting for a CPU
+  double store_threads_queued_s = 0;  // SQLite's threads runnable, waiting for a CPU
   bool finished = false;           // every turn recorded before the deadline
   serve::WorkerStats worker;
 };
@@ -336,6 +353,7 @@ RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSe
   rusage before{};
   ::getrusage(RUSAGE_SELF, &before);
   const auto threads_before = thread_cpu_seconds();
+  const auto queued_before = thread_run_queue_seconds();
   const auto started = SteadyClock::now();
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     deadline.cancel();
@@ -357,6 +375,15 @@ RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSe
       result.exporter_thread_cpu_s += used;
     } else {
       result.other_threads_cpu_s += used;
+    }
+  }
+  for (const auto& [thread, seconds] : thread_run_queue_seconds()) {
+    const auto it = queued_before.find(thread);
+    const double waited = seconds - (it == queued_before.end() ? 0.0 : it->second);
+    if (thread == main_thread) {
+      result.io_thread_queued_s += waited;
+    } else if (thread != sink_thread && thread != exporter_thread) {
+      result.store_threads_queued_s += waited;
     }
   }
   result.finished = timed.done_at() != SteadyClock::time_point{};
@@ -442,6 +469,9 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
   line("CPU per step", per_step_us(runtime_cpu_s) + " us: io_context thread " + per_step_us(run.io_thread_cpu_s) +
                            " us, store threads " + per_step_us(run.other_threads_cpu_s) + " us" + exporter_share +
                            " (CPU " + fixed(runtime_cpu_s, 2) + " s over wall " + fixed(run.wall_s, 2) + " s)");
+  line("waiting for a CPU per step (runnable, another thread on both cores)",
+       "io_context thread " + per_step_us(run.io_thread_queued_s) + " us, store threads " +
+           per_step_us(run.store_threads_queued_s) + " us");
   if (o.tracing) {
     line("span sink CPU per step (the collector's stand-in, in this process but not the runtime)",
          per_step_us(run.sink_thread_cpu_s) + " us");

@@ -106,7 +106,7 @@ TEST_F(SessionRunnerTraceTest, OutboundCallsCarryTheSessionsTraceWithTheirOwnSpa
   EXPECT_EQ(llm_.requests[0].traceparent, trace.traceparent_for(trace.llm_span_id(3)));
   EXPECT_EQ(llm_.requests[1].traceparent, trace.traceparent_for(trace.llm_span_id(7)));
   ASSERT_EQ(tools_.calls.size(), 1U);
-  EXPECT_EQ(tools_.calls[0].traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-" + trace.tool_span_id(5) + "-01");
+  EXPECT_EQ(tools_.calls[0].traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-" + std::string(trace.tool_span_id(5).str()) + "-01");
 }
 
 TEST_F(SessionRunnerTurnTest, ASessionWithoutATraceSendsNoTraceparent) {
