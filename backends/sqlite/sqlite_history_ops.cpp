@@ -8,7 +8,7 @@ namespace agentrt::sqlite {
 namespace {
 
 // Each event must follow the previous one: the first one last_seq + 1, then +1 each.
-Result<void> check_contiguous(const SessionId& id, EventSeq last_seq, const std::vector<Event>& events) {
+Result<void> check_contiguous(const SessionId& id, EventSeq last_seq, const std::vector<EncodedEvent>& events) {
   EventSeq expected{last_seq.value + 1};
   for (const auto& event : events) {
     if (event.seq != expected) return seq_gap_error(id, expected, event.seq);
@@ -49,18 +49,40 @@ Result<Event> event_from_row(const Statement& row, const SessionId& id, const st
   return event;
 }
 
-Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<Event>& events,
+std::vector<EncodedEvent> encode_events(const std::vector<Event>& events) {
+  std::vector<EncodedEvent> encoded;
+  encoded.reserve(events.size());
+  for (const auto& event : events) encoded.push_back(EncodedEvent{event.seq, event.type, event.time_ms, event.data.dump()});
+  return encoded;
+}
+
+EncodedAppend encode_append(const AppendRequest& request) {
+  EncodedAppend encoded{request.session,  request.epoch, encode_events(request.events), request.status,
+                        request.wake_at_ms, request.consumed_messages, std::nullopt, std::string{}};
+  if (request.checkpoint) {
+    encoded.checkpoint_seq = request.checkpoint->seq;
+    encoded.checkpoint_state = request.checkpoint->state.dump();
+  }
+  return encoded;
+}
+
+Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<EncodedEvent>& events,
                            std::string_view operation) {
   auto stmt = db.prepare("INSERT INTO events(session_id, seq, type, time_ms, data) VALUES (?, ?, ?, ?, ?)", operation);
   if (!stmt) return stmt.error();
   for (const auto& event : events) {
     stmt->bind(1, id.str()).bind(2, event.seq.value).bind(3, event_type_name(event.type));
-    if (auto r = stmt->bind(4, event.time_ms).bind(5, event.data.dump()).run(); !r) return r;
+    if (auto r = stmt->bind(4, event.time_ms).bind(5, event.data).run(); !r) return r;
   }
   return ok_result();
 }
 
-Result<void> append_events(SqliteDb& db, const AppendRequest& request) {
+Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<Event>& events,
+                           std::string_view operation) {
+  return insert_events(db, id, encode_events(events), operation);
+}
+
+Result<void> append_events(SqliteDb& db, const EncodedAppend& request) {
   const auto& id = request.session;
   const std::string what = "append session=" + id.str();
   if (request.events.empty()) return Error{Errc::invalid, what + ": no events to append"};
@@ -77,12 +99,12 @@ Result<void> append_events(SqliteDb& db, const AppendRequest& request) {
   const auto status = request.status.value_or(session->status);
   update->bind(1, last.seq.value).bind(2, last.time_ms).bind(3, session_status_name(status));
   if (auto r = update->bind(4, request.wake_at_ms).bind(5, id.str()).run(); !r) return r;
-  if (!request.checkpoint) return ok_result();
-  if (request.checkpoint->seq > last.seq || request.checkpoint->seq.value < 0) {
-    return Error{Errc::invalid, what + ": checkpoint at seq " + std::to_string(request.checkpoint->seq.value) +
+  if (!request.checkpoint_seq) return ok_result();
+  if (*request.checkpoint_seq > last.seq || request.checkpoint_seq->value < 0) {
+    return Error{Errc::invalid, what + ": checkpoint at seq " + std::to_string(request.checkpoint_seq->value) +
                                     " is past the appended events (last seq " + std::to_string(last.seq.value) + ")"};
   }
-  return write_checkpoint_row(db, id, *request.checkpoint, what);
+  return write_checkpoint_row(db, id, *request.checkpoint_seq, request.checkpoint_state, what);
 }
 
 Result<std::vector<Event>> select_events(SqliteDb& db, const SessionId& id, EventSeq after, std::size_t limit) {

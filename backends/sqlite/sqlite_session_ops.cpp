@@ -180,12 +180,17 @@ Result<void> upsert_checkpoint(SqliteDb& db, const SessionId& id, LeaseEpoch epo
 }
 
 Result<void> write_checkpoint_row(SqliteDb& db, const SessionId& id, const Checkpoint& checkpoint, const std::string& what) {
+  return write_checkpoint_row(db, id, checkpoint.seq, checkpoint.state.dump(), what);
+}
+
+Result<void> write_checkpoint_row(SqliteDb& db, const SessionId& id, EventSeq seq, const std::string& state,
+                                  const std::string& what) {
   auto stmt = db.prepare(
       "INSERT INTO checkpoints(session_id, seq, state) VALUES (?, ?, ?) "
       "ON CONFLICT(session_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
       what);
   if (!stmt) return stmt.error();
-  return stmt->bind(1, id.str()).bind(2, checkpoint.seq.value).bind(3, checkpoint.state.dump()).run();
+  return stmt->bind(1, id.str()).bind(2, seq.value).bind(3, state).run();
 }
 
 Result<std::optional<Checkpoint>> select_checkpoint(SqliteDb& db, const SessionId& id) {

@@ -30,15 +30,41 @@ Result<LeaseEpoch> increment_epoch(SqliteDb& db, const SessionId& id);
 Result<void> upsert_checkpoint(SqliteDb& db, const SessionId& id, LeaseEpoch epoch, const Checkpoint& checkpoint);
 // The checkpoint row itself, unchecked (the caller checked the epoch and the seq).
 Result<void> write_checkpoint_row(SqliteDb& db, const SessionId& id, const Checkpoint& checkpoint, const std::string& what);
+Result<void> write_checkpoint_row(SqliteDb& db, const SessionId& id, EventSeq seq, const std::string& state,
+                                  const std::string& what);
 Result<std::optional<Checkpoint>> select_checkpoint(SqliteDb& db, const SessionId& id);
 
 // History and inbox (sqlite_history_ops.cpp).
-Result<void> append_events(SqliteDb& db, const AppendRequest& request);
+
+// An event or an append with its JSON already written as text. SqliteSessionStore::append
+// encodes on the caller's thread, so the writer thread, the store's serial bottleneck under
+// load, only binds and steps; the request's JSON trees are also freed where they were built.
+struct EncodedEvent {
+  EventSeq seq;
+  EventType type = EventType::SessionStarted;
+  std::int64_t time_ms = 0;
+  std::string data;  // the event's data, dumped
+};
+struct EncodedAppend {
+  SessionId session;
+  LeaseEpoch epoch;
+  std::vector<EncodedEvent> events;
+  std::optional<SessionStatus> status;
+  std::optional<std::int64_t> wake_at_ms;
+  std::vector<MessageId> consumed_messages;
+  std::optional<EventSeq> checkpoint_seq;  // with checkpoint_state: the checkpoint, dumped
+  std::string checkpoint_state;
+};
+[[nodiscard]] std::vector<EncodedEvent> encode_events(const std::vector<Event>& events);
+[[nodiscard]] EncodedAppend encode_append(const AppendRequest& request);
+Result<void> append_events(SqliteDb& db, const EncodedAppend& request);
 Result<std::vector<Event>> select_events(SqliteDb& db, const SessionId& id, EventSeq after, std::size_t limit);
 Result<bool> insert_inbox_message(SqliteDb& db, const SessionId& id, const InboxMessage& message);
 Result<std::vector<InboxMessage>> select_pending_messages(SqliteDb& db, const SessionId& id, std::size_t limit);
 
 // Shared by both files: writes `events` (already validated) for `id`.
+Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<EncodedEvent>& events,
+                           std::string_view operation);
 Result<void> insert_events(SqliteDb& db, const SessionId& id, const std::vector<Event>& events,
                            std::string_view operation);
 // The session, if `epoch` is its current epoch (the fencing rule of append and

@@ -150,8 +150,9 @@ awaitable<Result<LeaseEpoch>> SqliteSessionStore::claim(SessionId id) {
 awaitable<Result<void>> SqliteSessionStore::append(AppendRequest request) {
   if (options_.read_only) return failed_now<void>(sqlite::read_only_error(options_.path));
   auto what = "append session=" + request.session.str();
+  // JSON is written as text here, on the caller's thread (sqlite_session_ops.hpp, EncodedAppend).
   return run_job<void>(*writer_, JobKind::append, std::move(what),
-                       [request = std::move(request)](SqliteDb& db) { return sqlite::append_events(db, request); });
+                       [encoded = sqlite::encode_append(request)](SqliteDb& db) { return sqlite::append_events(db, encoded); });
 }
 
 awaitable<Result<std::vector<Event>>> SqliteSessionStore::read_events(SessionId id, EventSeq after, std::size_t limit) {
