@@ -1,5 +1,8 @@
 #include "core/model/json_string.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/model/utf8_sequence.hpp"
 
 namespace agentrt {
@@ -8,6 +11,31 @@ namespace {
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 bool plain(unsigned char byte) { return byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\'; }
+
+// Whether any of the 8 bytes in `word` needs attention (the bytes plain() refuses), by the
+// classic SWAR tests, exact for "any byte": (w - 0x01..) & ~w & 0x80.. is non-zero iff a byte
+// of w is zero, and (w - n*0x01..) & ~w & 0x80.. iff a byte is below n (n <= 128).
+bool any_not_plain(std::uint64_t word) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t w) { return (w - kOnes) & ~w & kHighs; };
+  const std::uint64_t control = (word - kOnes * 0x20) & ~word & kHighs;
+  const std::uint64_t quote = has_zero(word ^ (kOnes * '"'));
+  const std::uint64_t backslash = has_zero(word ^ (kOnes * '\\'));
+  return ((word & kHighs) | control | quote | backslash) != 0;
+}
+
+// The end of the run of plain bytes starting at `at`: 8 bytes at a time while they all are.
+std::size_t plain_run_end(std::string_view text, std::size_t at) {
+  while (at + 8 <= text.size()) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + at, sizeof word);
+    if (any_not_plain(word)) break;
+    at += 8;
+  }
+  while (at < text.size() && plain(static_cast<unsigned char>(text[at]))) ++at;
+  return at;
+}
 
 void append_escaped(std::string& out, unsigned char byte) {
   switch (byte) {
@@ -48,8 +76,7 @@ void append_json_string(std::string& out, std::string_view text) {
   std::size_t at = 0;
   while (at < text.size()) {
     // Copy the longest run that needs no attention in one go: ids and names are all plain.
-    std::size_t run = at;
-    while (run < text.size() && plain(static_cast<unsigned char>(text[run]))) ++run;
+    const std::size_t run = plain_run_end(text, at);
     out.append(text.data() + at, run - at);
     at = run;
     if (at == text.size()) break;

@@ -42,6 +42,26 @@ TEST(JsonString, EveryMalformedByteBecomesAReplacementCharacter) {
   EXPECT_TRUE(parsed.is_string());
 }
 
+// Plain runs are scanned 8 bytes at a time: a byte that needs escaping must be found at every
+// offset within a word, and in the tail shorter than one, whatever the byte (each escaped
+// ASCII byte, and the lowest and highest bytes that are and are not plain).
+TEST(JsonString, FindsAByteToEscapeAtEveryOffsetOfTheWordScan) {
+  const std::string specials[] = {"\"", "\\", std::string(1, '\0'), "\x1f", "\n", "\x7f", "\xc3\xa9", "\xff", " ", "~"};
+  for (const auto& special : specials) {
+    for (std::size_t length = 0; length <= 20; ++length) {
+      for (std::size_t at = 0; at <= length; ++at) {
+        const std::string text = std::string(at, 'a') + special + std::string(length - at, 'b');
+        const bool well_formed = special != "\xff";
+        if (well_formed) {
+          EXPECT_EQ(as_json(text), nlohmann::json(text).dump()) << "special at " << at << " of " << text.size();
+        } else {
+          EXPECT_EQ(as_json(text), "\"" + std::string(at, 'a') + "\xef\xbf\xbd" + std::string(length - at, 'b') + "\"");
+        }
+      }
+    }
+  }
+}
+
 TEST(JsonString, AppendsToWhatIsThere) {
   std::string out = "{\"k\":";
   append_json_string(out, "v");
