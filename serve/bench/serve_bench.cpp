@@ -355,16 +355,22 @@ RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSe
   const auto threads_before = thread_cpu_seconds();
   const auto queued_before = thread_run_queue_seconds();
   const auto started = SteadyClock::now();
+  // Taken when the worker is done and before worker_done() stops the span exporter: a thread
+  // that has ended is gone from /proc/self/task, and its CPU with it.
+  rusage after{};
+  std::map<long, double> threads_after;
+  std::map<long, double> queued_after;
   asio::co_spawn(ctx, worker.run(), [&](std::exception_ptr error) {
     deadline.cancel();
+    ::getrusage(RUSAGE_SELF, &after);
+    threads_after = thread_cpu_seconds();
+    queued_after = thread_run_queue_seconds();
     worker_done();
     if (error) std::rethrow_exception(error);
   });
   ctx.run();
-  rusage after{};
-  ::getrusage(RUSAGE_SELF, &after);
   const long main_thread = ::getpid();
-  for (const auto& [thread, seconds] : thread_cpu_seconds()) {
+  for (const auto& [thread, seconds] : threads_after) {
     const auto it = threads_before.find(thread);
     const double used = seconds - (it == threads_before.end() ? 0.0 : it->second);
     if (thread == main_thread) {
@@ -377,7 +383,7 @@ RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSe
       result.other_threads_cpu_s += used;
     }
   }
-  for (const auto& [thread, seconds] : thread_run_queue_seconds()) {
+  for (const auto& [thread, seconds] : queued_after) {
     const auto it = queued_before.find(thread);
     const double waited = seconds - (it == queued_before.end() ? 0.0 : it->second);
     if (thread == main_thread) {
