@@ -21,6 +21,7 @@
 //                    [--idle-sessions I]   (I more sessions without a message, never run)
 //                    [--tracing on|off]    (every session traced: spans exported as OTLP/JSON)
 //                    [--metrics on|off]    (serve's Prometheus metrics, scraped once a second)
+//                    [--compare-observability R]  (R rounds: tracing and metrics off/on, one process)
 //                    [--store sqlite|dynamodb]  (dynamodb: a fresh table at AGENTRT_DYNAMODB_ENDPOINT
 //                                          or AGENTRT_TEST_DYNAMODB_ENDPOINT, as tests/aws/with_aws_peers.sh
 //                                          exports for DynamoDB Local; else AWS's, with the default
@@ -30,6 +31,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -98,6 +100,7 @@ struct Options {
   bool tracing = false;          // every session sampled; spans exported as OTLP/JSON to a local sink
   bool metrics = false;          // the Prometheus metrics of `agentrt serve` (worker, leases, steps)
   bool dynamodb = false;         // --store dynamodb: a fresh DynamoDB table instead of SQLite
+  int compare_rounds = 0;        // --compare-observability R: R rounds of the four runs in one process
 };
 
 Options parse_options(int argc, char** argv) {
@@ -116,13 +119,15 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--tracing" && (value == "on" || value == "off")) o.tracing = value == "on";
     else if (flag == "--metrics" && (value == "on" || value == "off")) o.metrics = value == "on";
     else if (flag == "--store" && (value == "sqlite" || value == "dynamodb")) o.dynamodb = value == "dynamodb";
+    else if (flag == "--compare-observability") o.compare_rounds = std::atoi(value.c_str());
     else throw std::invalid_argument("unknown flag or value: " + std::string(flag) + " " + value);
   }
   // Two steps cannot make a turn: a tool call needs an LLM call after it.
   if (o.sessions < 1 || o.steps < 1 || o.steps == 2 || o.max_active < 1 || o.idle_sessions < 0 || o.llm_ms < 0 ||
-      o.tool_ms < 0) {
+      o.tool_ms < 0 || o.compare_rounds < 0) {
     throw std::invalid_argument(
-        "--sessions >= 1, --steps 1 or >= 3, --max-active >= 1, --idle-sessions, --llm-ms, --tool-ms >= 0");
+        "--sessions >= 1, --steps 1 or >= 3, --max-active >= 1, --idle-sessions, --llm-ms, --tool-ms, "
+        "--compare-observability >= 0");
   }
   return o;
 }
@@ -213,7 +218,8 @@ BenchStore open_bench_store(const Options& o, const fs::path& dir) {
   return out;
 }
 
-// Session `index`: "s-N" with the benchmark's message, or "idle-N" without any.
+// Session `index`: "s-N" with the benchmark's message, or "idle-N" without any (an index is
+// used once per process: the phases of --compare-observability number on).
 // With tracing, each session has its own sampled trace.
 asio::awaitable<Result<void>> create_one(SessionStore& store, const AgentDefinition& definition, int index, bool idle,
                                          bool traced, std::int64_t now_ms) {
@@ -238,11 +244,11 @@ asio::awaitable<Result<void>> create_one(SessionStore& store, const AgentDefinit
 }
 
 // All at once, so the writer group-commits them; not timed.
-void create_sessions(asio::io_context& ctx, SessionStore& store, const AgentDefinition& definition, int count,
-                     bool idle, bool traced, const Clock& clock) {
+void create_sessions(asio::io_context& ctx, SessionStore& store, const AgentDefinition& definition, int first,
+                     int count, bool idle, bool traced, const Clock& clock) {
   int failed = 0;
   std::string first_error;
-  for (int i = 0; i < count; ++i) {
+  for (int i = first; i < first + count; ++i) {
     asio::co_spawn(ctx, create_one(store, definition, i, idle, traced, clock.wall_ms()),
                    [&](std::exception_ptr error, Result<void> created) {
                      if (error) std::rethrow_exception(error);
@@ -486,19 +492,20 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
        std::to_string(run.worker.activations) + " (" + std::to_string(run.worker.quiescent) + " quiescent)");
 }
 
-int run(const Options& o) {
-  double load[1] = {0};
-  (void)::getloadavg(load, 1);
-  ScratchDir dir("serve_bench");  // the database's folder, removed on every way out
-  asio::io_context ctx;  // first: outlives the store, whose pending callers it holds
-  BenchStore bench_store = open_bench_store(o, dir.path());
+// One run of the worker over `o.sessions` new sessions (numbered from `first_index`) in an
+// open store; prints the full report when `print` is set.
+struct Phase {
+  double steps_per_s = 0;
+  double runtime_cpu_us_per_step = 0;   // the sink's CPU left out
+  double exporter_cpu_us_per_step = 0;
+  bool right = false;
+};
+
+Phase run_phase(asio::io_context& ctx, BenchStore& bench_store, const AgentDefinition& definition, const Options& o,
+                int first_index, const SystemClock& clock, bool print, double load_1m) {
   auto& store = bench_store.sessions;
   auto& leases = bench_store.leases;
-  auto definition = parse_definition(definition_yaml(o.steps), "serve-bench.yaml", dir.path());
-  if (!definition) throw std::runtime_error(definition.error().to_string());
-  SystemClock clock;
-  create_sessions(ctx, *store, *definition, o.idle_sessions, true, false, clock);
-  create_sessions(ctx, *store, *definition, o.sessions, false, o.tracing, clock);
+  create_sessions(ctx, *store, definition, first_index, o.sessions, false, o.tracing, clock);
 
   const auto expected_steps = static_cast<std::size_t>(o.sessions) * static_cast<std::size_t>(o.steps);
   StepTimeline timeline(expected_steps);
@@ -571,19 +578,122 @@ int run(const Options& o) {
         if (exporter) exporter->stop();
       },
       exporter ? exporter->thread_id() : 0, sink ? sink->thread_id() : 0);
-  if (metrics) std::cout << "metrics: scraped " << scrapes << " times during the run\n";
+  ctx.restart();  // for the next phase
+  if (metrics && print) std::cout << "metrics: scraped " << scrapes << " times during the run\n";
+  bool spans_lost = false;
   if (exporter) {
     exporter->join();
     const auto traced = exporter->stats();
-    std::cout << "tracing: " << traced.exported << " spans exported, " << traced.dropped << " dropped, "
-              << traced.failed << " failed\n";
+    spans_lost = traced.dropped > 0 || traced.failed > 0;
+    if (print || spans_lost) {
+      std::cout << "tracing: " << traced.exported << " spans exported, " << traced.dropped << " dropped, "
+                << traced.failed << " failed\n";
+    }
   }
-  const bool right = check_run(o, result, timed, llm, tools);
-  std::optional<SqliteStats> sqlite_stats;
-  if (bench_store.sqlite != nullptr) sqlite_stats = bench_store.sqlite->stats();
+  Phase phase;
+  // A run that lost spans did less tracing work than it should have: its numbers flatter tracing.
+  phase.right = check_run(o, result, timed, llm, tools) && (print || !spans_lost);
+  const double steps = static_cast<double>(std::max<std::uint64_t>(timed.durable_steps(), 1));
+  phase.steps_per_s = static_cast<double>(timed.durable_steps()) / result.wall_s;
+  phase.runtime_cpu_us_per_step = (result.cpu_s - result.sink_thread_cpu_s) / steps * 1e6;
+  phase.exporter_cpu_us_per_step = result.exporter_thread_cpu_s / steps * 1e6;
+  if (print) {
+    std::optional<SqliteStats> sqlite_stats;
+    if (bench_store.sqlite != nullptr) sqlite_stats = bench_store.sqlite->stats();
+    bench_store.close();
+    report(o, result, timed, timeline, bench_store.description, sqlite_stats, load_1m);
+  }
+  return phase;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const auto n = values.size();
+  return n == 0 ? 0 : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// --compare-observability R: the cost of tracing and of metrics, in one process. Each round
+// runs four phases back to back on the same store (neither, tracing, metrics, both; the order
+// rotates every round), each over new sessions, and compares each phase with the baseline of
+// its round. The median over rounds is the cost. Separate processes a few seconds apart
+// measured this VM's drift more than the 5 % to tell (the same run varies by 10-30 % over
+// minutes); phases a second apart in one warm process are closer to equal conditions.
+int compare_observability(asio::io_context& ctx, BenchStore& bench_store, const AgentDefinition& definition,
+                          const Options& base, const SystemClock& clock, double load_1m) {
+  struct Config {
+    bool tracing;
+    bool metrics;
+    const char* name;
+  };
+  const std::vector<Config> configs{{false, false, "tracing off, metrics off"},
+                                    {true, false, "tracing on,  metrics off"},
+                                    {false, true, "tracing off, metrics on "},
+                                    {true, true, "tracing on,  metrics on "}};
+  std::vector<std::vector<Phase>> phases(configs.size());
+  std::vector<std::vector<double>> ratios(configs.size());
+  int next_index = 0;
+  bool right = true;
+  std::cout << "observability cost: " << base.compare_rounds << " rounds of 4 runs, each " << base.sessions
+            << " sessions x " << base.steps << " steps, max-active " << base.max_active << ", "
+            << bench_store.description << ", load average " << fixed(load_1m, 2) << " at start\n";
+  for (int round = 0; round < base.compare_rounds; ++round) {
+    std::vector<Phase> this_round(configs.size());
+    for (std::size_t k = 0; k < configs.size(); ++k) {
+      const std::size_t c = (k + static_cast<std::size_t>(round)) % configs.size();
+      Options o = base;
+      o.tracing = configs[c].tracing;
+      o.metrics = configs[c].metrics;
+      this_round[c] = run_phase(ctx, bench_store, definition, o, next_index, clock, false, load_1m);
+      next_index += o.sessions;
+      right = right && this_round[c].right;
+    }
+    std::cout << "  round " << round + 1 << ":";
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      phases[c].push_back(this_round[c]);
+      ratios[c].push_back(this_round[c].steps_per_s / this_round[0].steps_per_s);
+      std::cout << (c == 0 ? " " : ", ") << fixed(this_round[c].steps_per_s, 0);
+    }
+    std::cout << " steps/s\n";
+  }
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    std::vector<double> steps;
+    std::vector<double> cpu;
+    std::vector<double> exporter_share;
+    for (const auto& phase : phases[c]) {
+      steps.push_back(phase.steps_per_s);
+      cpu.push_back(phase.runtime_cpu_us_per_step);
+      exporter_share.push_back(phase.exporter_cpu_us_per_step / phase.runtime_cpu_us_per_step);
+    }
+    const double ratio = median(ratios[c]);
+    std::cout << "  " << configs[c].name << ": median " << fixed(median(steps), 0) << " steps/s, CPU per step "
+              << fixed(median(cpu), 1) << " us";
+    if (c > 0) {
+      std::cout << "; " << fixed(ratio, 3) << " of the baseline in its round, cost " << fixed(100 * (1 - ratio), 1)
+                << " %   (target < 5 %" << (ratio > 0.95 ? ": met)" : ": MISSED)");
+    }
+    if (configs[c].tracing) {
+      std::cout << "; span exporter thread " << fixed(100 * median(exporter_share), 1)
+                << " % of the runtime's CPU in the same runs";
+    }
+    std::cout << '\n';
+  }
   bench_store.close();
-  report(o, result, timed, timeline, bench_store.description, sqlite_stats, load[0]);
   return right ? 0 : 1;
+}
+
+int run(const Options& o) {
+  double load[1] = {0};
+  (void)::getloadavg(load, 1);
+  ScratchDir dir("serve_bench");  // the database's folder, removed on every way out
+  asio::io_context ctx;  // first: outlives the store, whose pending callers it holds
+  BenchStore bench_store = open_bench_store(o, dir.path());
+  auto definition = parse_definition(definition_yaml(o.steps), "serve-bench.yaml", dir.path());
+  if (!definition) throw std::runtime_error(definition.error().to_string());
+  SystemClock clock;
+  create_sessions(ctx, *bench_store.sessions, *definition, 0, o.idle_sessions, true, false, clock);
+  if (o.compare_rounds > 0) return compare_observability(ctx, bench_store, *definition, o, clock, load[0]);
+  const Phase phase = run_phase(ctx, bench_store, *definition, o, 0, clock, true, load[0]);
+  return phase.right ? 0 : 1;
 }
 
 }  // namespace
