@@ -1,6 +1,7 @@
 #include "serve/worker.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
@@ -29,6 +30,11 @@ constexpr std::size_t kMaxCachedDefinitions = 256;
 // A running session looks at its inbox this often at most (messages sent to this process
 // wake it at once through the dispatcher; this is for messages enqueued elsewhere).
 constexpr std::chrono::milliseconds kMinInboxPoll{500};
+// The dispatcher's leftovers (Worker::surplus_): how many a search asks for at least, and how
+// long they are trusted. Older than this, a slot searches again: another worker may have taken
+// them, or sessions that waited longer may have come.
+constexpr std::size_t kSurplusBatch = 64;
+constexpr std::chrono::milliseconds kSurplusMaxAge{50};
 constexpr std::chrono::milliseconds kPublisherFlush{1000};
 
 // The orchestrator child: runs the session to quiescence, keeps the outcome, then stops the
@@ -95,7 +101,10 @@ Worker::Worker(asio::any_io_executor executor, WorkerPorts ports, WorkerOptions 
 
 Worker::~Worker() = default;
 
-void Worker::wake() { wakeup_.cancel(); }
+void Worker::wake() {
+  surplus_.clear();  // new work may rank before what the last search found
+  wakeup_.cancel();
+}
 
 void Worker::inbox_changed(const SessionId& session) {
   const auto it = active_.find(session);
@@ -150,25 +159,41 @@ bool Worker::has_room_for(const std::string& org) const {
 
 asio::awaitable<void> Worker::dispatch_once() {
   if (active_.size() >= options_.max_active) co_return;
-  // Look a little further than the free slots: some candidates are over their org's quota
-  // or are won by another worker meanwhile.
-  const std::size_t limit = (options_.max_active - active_.size()) * 2 + 8;
-  auto runnable = co_await ports_.leases->find_runnable(ports_.clock->wall_ms(), limit);
-  store_reachable_ = runnable.ok();
-  if (!runnable) {
-    spdlog::warn("worker {}: cannot look for work: {}", options_.worker_id, runnable.error().to_string());
-    co_return;
+  const bool surplus_fresh = !surplus_.empty() && ports_.clock->monotonic() - surplus_found_ < kSurplusMaxAge;
+  if (!surplus_fresh) {
+    // Look further than the free slots: some candidates are over their org's quota or are won
+    // by another worker meanwhile, and what is left over fills the next freed slots.
+    const std::size_t limit = std::max((options_.max_active - active_.size()) * 2 + 8, kSurplusBatch);
+    auto runnable = co_await ports_.leases->find_runnable(ports_.clock->wall_ms(), limit);
+    store_reachable_ = runnable.ok();
+    surplus_.clear();
+    if (!runnable) {
+      spdlog::warn("worker {}: cannot look for work: {}", options_.worker_id, runnable.error().to_string());
+      co_return;
+    }
+    surplus_.assign(std::make_move_iterator(runnable->begin()), std::make_move_iterator(runnable->end()));
+    surplus_found_ = ports_.clock->monotonic();
   }
-  for (auto& candidate : *runnable) {
-    if (!claiming_) break;
+  // Candidates over their org's quota stay for a later slot; the others are taken or dropped.
+  std::deque<RunnableSession> kept;
+  while (!surplus_.empty() && claiming_ && active_.size() < options_.max_active) {
+    RunnableSession candidate = std::move(surplus_.front());
+    surplus_.pop_front();
     if (active_.contains(candidate.session) || backing_off(candidate.session, ports_.clock->wall_ms())) continue;
-    if (!has_room_for(candidate.org.str())) continue;
+    if (!has_room_for(candidate.org.str())) {
+      kept.push_back(std::move(candidate));
+      continue;
+    }
     auto activation = std::make_unique<Activation>();
     activation->org = candidate.org.str();
     ++active_per_org_[activation->org];
     active_.emplace(candidate.session, std::move(activation));
     asio::co_spawn(executor_, activate(std::move(candidate)), asio::detached);
   }
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) surplus_.push_front(std::move(*it));
+  // Slots still free after the surplus ran out: a search now, not at the next poll. (A fresh
+  // search already ran when the surplus was stale, so this recursion ends there.)
+  if (surplus_fresh && surplus_.empty() && claiming_ && active_.size() < options_.max_active) co_await dispatch_once();
 }
 
 void Worker::back_off(const SessionId& id) {

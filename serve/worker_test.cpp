@@ -126,6 +126,36 @@ tools:
   return parsed.ok() ? *parsed : AgentDefinition{};
 }
 
+// Forwards to the memory lease store and counts the dispatcher's searches for work.
+class CountingLeases final : public LeaseStore {
+ public:
+  explicit CountingLeases(LeaseStore& inner) : inner_(inner) {}
+  asio::awaitable<Result<Lease>> acquire(SessionId session, std::string owner, milliseconds ttl,
+                                         std::int64_t now_ms) override {
+    return inner_.acquire(std::move(session), std::move(owner), ttl, now_ms);
+  }
+  asio::awaitable<Result<Lease>> renew(SessionId session, std::string owner, LeaseEpoch epoch, milliseconds ttl,
+                                       std::int64_t now_ms) override {
+    return inner_.renew(std::move(session), std::move(owner), epoch, ttl, now_ms);
+  }
+  asio::awaitable<Result<void>> release(SessionId session, std::string owner, LeaseEpoch epoch) override {
+    return inner_.release(std::move(session), std::move(owner), epoch);
+  }
+  asio::awaitable<Result<Lease>> take_over(SessionId session, std::string owner, milliseconds ttl,
+                                           std::int64_t now_ms) override {
+    return inner_.take_over(std::move(session), std::move(owner), ttl, now_ms);
+  }
+  asio::awaitable<Result<Lease>> get(SessionId session) override { return inner_.get(std::move(session)); }
+  asio::awaitable<Result<std::vector<RunnableSession>>> find_runnable(std::int64_t now_ms, std::size_t limit) override {
+    ++searches;
+    return inner_.find_runnable(now_ms, limit);
+  }
+  int searches = 0;
+
+ private:
+  LeaseStore& inner_;
+};
+
 class WorkerTest : public ::testing::Test {
  protected:
   // Creates `count` sessions of `org`, each with one pending message.
@@ -141,9 +171,9 @@ class WorkerTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<Worker> make_worker(WorkerOptions options) {
+  std::unique_ptr<Worker> make_worker(WorkerOptions options, LeaseStore* leases = nullptr) {
     tools_ = std::make_unique<SlowTools>(org_of_);
-    WorkerPorts ports{store_.get(), leases_.get(), &clock_, [this](AgentDefinition&) {
+    WorkerPorts ports{store_.get(), leases != nullptr ? leases : leases_.get(), &clock_, [this](AgentDefinition&) {
                         return Result<std::unique_ptr<SessionAdapters>>(std::make_unique<FixedAdapters>(llm_, *tools_));
                       }};
     return std::make_unique<Worker>(io_.get_executor(), std::move(ports), std::move(options));
@@ -209,6 +239,25 @@ TEST_F(WorkerTest, RunsEverySessionWithinTheWorkerBoundAndTheOrgQuota) {
   EXPECT_EQ(worker->stats().quiescent, 16U);
   EXPECT_EQ(worker->active(), 0U);
   for (const auto& [id, org] : org_of_) EXPECT_EQ(lease_owner(id), "") << id << ": lease released when quiescent";
+}
+
+// A slot freed soon after a search is filled from what that search found beyond the free
+// slots, not by searching the store again.
+TEST_F(WorkerTest, FreedSlotsTakeTheLastSearchsSurplusInsteadOfSearchingAgain) {
+  create("acme", 12);
+  CountingLeases leases(*leases_);
+  // A poll interval far longer than the run: every search after the first comes from a freed slot.
+  WorkerOptions options{"w-1", LeaseTiming{milliseconds(2000), milliseconds(500)}, 2, {}, milliseconds(60'000)};
+  auto worker = make_worker(options, &leases);
+  tools_->delay = milliseconds(0);
+  run_until_all_idle(*worker);
+  EXPECT_TRUE(all_idle());
+  EXPECT_EQ(tools_->completed, 12);
+  EXPECT_LE(tools_->max_in_flight, 2);
+  // 12 sessions through 2 slots free a slot 12 times; without the surplus each was a search.
+  EXPECT_LE(leases.searches, 6) << "freed slots searched the store instead of taking the surplus";
+  EXPECT_GE(leases.searches, 1);
+
 }
 
 TEST_F(WorkerTest, OverTheBoundWorkWaitsInTheStoreNotInTheWorker) {
