@@ -445,9 +445,16 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
   std::cout << ", load average " << fixed(load_1m, 2) << " at start\n";
   line("wall time", fixed(run.wall_s, 2) + " s");
   line("sessions/s", fixed(o.sessions / run.wall_s, 0));
-  // One session at a time, steps/s is 1 / latency, not what the worker can sustain: no target.
-  if (o.max_active > 1) line("durable steps/s", fixed(steps_per_s, 0), ">= 5000", steps_per_s >= kTargetStepsPerS);
-  else line("durable steps/s", fixed(steps_per_s, 0) + "   (one session at a time: the target is for a full worker)");
+  // One session at a time, steps/s is 1 / latency, not what the worker can sustain; with slow
+  // fakes it is max-active / the fakes' latency. The target is for a full worker and zero-latency
+  // fakes (the benchmark), so only that shape is held to it.
+  if (o.llm_ms > 0 || o.tool_ms > 0) {
+    line("durable steps/s", fixed(steps_per_s, 0) + "   (bounded by the fakes' latency: the target is for zero-latency fakes)");
+  } else if (o.max_active > 1) {
+    line("durable steps/s", fixed(steps_per_s, 0), ">= 5000", steps_per_s >= kTargetStepsPerS);
+  } else {
+    line("durable steps/s", fixed(steps_per_s, 0) + "   (one session at a time: the target is for a full worker)");
+  }
   line("overhead per step p50", fixed(p50_ms, 3) + " ms");
   line("overhead per step p99", fixed(p99_ms, 3) + " ms", "< 2 ms", p99_ms < kTargetOverheadP99Ms);
   line("peak RSS", fixed(static_cast<double>(usage.ru_maxrss) / 1024, 1) + " MB");
