@@ -158,30 +158,31 @@ bool Worker::has_room_for(const std::string& org) const {
 }
 
 asio::awaitable<void> Worker::dispatch_once() {
-  if (active_.size() >= options_.max_active) co_return;
   const bool surplus_fresh = !surplus_.empty() && ports_.clock->monotonic() - surplus_found_ < kSurplusMaxAge;
-  if (!surplus_fresh) {
-    // Look further than the free slots: some candidates are over their org's quota or are won
-    // by another worker meanwhile, and what is left over fills the next freed slots.
-    const std::size_t limit = std::max((options_.max_active - active_.size()) * 2 + 8, kSurplusBatch);
-    auto runnable = co_await ports_.leases->find_runnable(ports_.clock->wall_ms(), limit);
-    store_reachable_ = runnable.ok();
+  if (surplus_fresh) take_from_surplus();
+  if (!claiming_ || active_.size() >= options_.max_active) co_return;
+  // Slots still free: look in the store, further than the free slots. Some candidates are
+  // over their org's quota or are won by another worker meanwhile, and what is left over
+  // fills the next freed slots.
+  const std::size_t limit = std::max((options_.max_active - active_.size()) * 2 + 8, kSurplusBatch);
+  auto runnable = co_await ports_.leases->find_runnable(ports_.clock->wall_ms(), limit);
+  store_reachable_ = runnable.ok();
+  if (!runnable) {
     surplus_.clear();
-    if (!runnable) {
-      spdlog::warn("worker {}: cannot look for work: {}", options_.worker_id, runnable.error().to_string());
-      co_return;
-    }
-    surplus_.assign(std::make_move_iterator(runnable->begin()), std::make_move_iterator(runnable->end()));
-    surplus_found_ = ports_.clock->monotonic();
+    spdlog::warn("worker {}: cannot look for work: {}", options_.worker_id, runnable.error().to_string());
+    co_return;
   }
-  // Candidates over their org's quota stay for a later slot; the others are taken or dropped.
-  std::deque<RunnableSession> kept;
-  while (!surplus_.empty() && claiming_ && active_.size() < options_.max_active) {
-    RunnableSession candidate = std::move(surplus_.front());
-    surplus_.pop_front();
+  surplus_.assign(std::make_move_iterator(runnable->begin()), std::make_move_iterator(runnable->end()));
+  surplus_found_ = ports_.clock->monotonic();
+  take_from_surplus();
+}
+
+void Worker::take_from_surplus() {
+  std::deque<RunnableSession> left;
+  for (auto& candidate : surplus_) {
     if (active_.contains(candidate.session) || backing_off(candidate.session, ports_.clock->wall_ms())) continue;
-    if (!has_room_for(candidate.org.str())) {
-      kept.push_back(std::move(candidate));
+    if (!claiming_ || active_.size() >= options_.max_active || !has_room_for(candidate.org.str())) {
+      left.push_back(std::move(candidate));  // for a later slot (or one under its org's quota)
       continue;
     }
     auto activation = std::make_unique<Activation>();
@@ -190,10 +191,7 @@ asio::awaitable<void> Worker::dispatch_once() {
     active_.emplace(candidate.session, std::move(activation));
     asio::co_spawn(executor_, activate(std::move(candidate)), asio::detached);
   }
-  for (auto it = kept.rbegin(); it != kept.rend(); ++it) surplus_.push_front(std::move(*it));
-  // Slots still free after the surplus ran out: a search now, not at the next poll. (A fresh
-  // search already ran when the surplus was stale, so this recursion ends there.)
-  if (surplus_fresh && surplus_.empty() && claiming_ && active_.size() < options_.max_active) co_await dispatch_once();
+  surplus_ = std::move(left);
 }
 
 void Worker::back_off(const SessionId& id) {

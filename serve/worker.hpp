@@ -22,8 +22,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -119,6 +119,8 @@ class Worker {
   struct LoadedDefinition;
 
   boost::asio::awaitable<void> dispatch_once();
+  // Activates what surplus_ holds, best first, while there is room; keeps the rest.
+  void take_from_surplus();
   [[nodiscard]] bool has_room_for(const std::string& org) const;
   boost::asio::awaitable<void> activate(RunnableSession session);
   boost::asio::awaitable<Result<std::shared_ptr<LoadedDefinition>>> definition_for(const SessionRecord& record);

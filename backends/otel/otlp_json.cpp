@@ -101,22 +101,23 @@ void append_field(std::string& out, std::string_view name, std::string_view text
   append_json_string(out, text);
 }
 
-// Ids are hex digits (HexId): nothing to escape.
+// An id as a JSON string: hex digits (HexId), nothing to escape.
 template <std::size_t N>
-void append_id(std::string& out, std::string_view name, const HexId<N>& id) {
-  out += ",\"";
-  out += name;
-  out += "\":\"";
+void append_id(std::string& out, const HexId<N>& id) {
+  out += '"';
   out += id.str();
   out += '"';
 }
 
 void append_span(std::string& out, const Span& span) {
-  out += "{\"traceId\":\"";
-  out += span.trace_id.str();
-  out += '"';
-  append_id(out, "spanId", span.span_id);
-  if (!span.parent_span_id.empty()) append_id(out, "parentSpanId", span.parent_span_id);
+  out += "{\"traceId\":";
+  append_id(out, span.trace_id);
+  out += ",\"spanId\":";
+  append_id(out, span.span_id);
+  if (!span.parent_span_id.empty()) {
+    out += ",\"parentSpanId\":";
+    append_id(out, span.parent_span_id);
+  }
   append_field(out, "name", span.name);
   out += ",\"kind\":";
   out += kind_number(span.kind);
@@ -136,10 +137,10 @@ void append_span(std::string& out, const Span& span) {
     for (const auto& link : span.links) {
       if (!first) out += ',';
       first = false;
-      out += "{\"traceId\":\"";
-      out += link.trace_id.str();
-      out += '"';
-      append_id(out, "spanId", link.span_id);
+      out += "{\"traceId\":";
+      append_id(out, link.trace_id);
+      out += ",\"spanId\":";
+      append_id(out, link.span_id);
       out += '}';
     }
     out += ']';

@@ -3,7 +3,6 @@
 #include <string_view>
 #include <utility>
 
-
 namespace agentrt {
 namespace {
 
@@ -97,7 +96,7 @@ void SessionTracer::on_event(const SessionId&, const Event& event) {
 
 Span SessionTracer::child_of_turn(const SpanIdHex& span_id, std::string name, std::int64_t start_ns) const {
   Span span;
-  span.trace_id = trace_->trace_id;
+  span.trace_id = trace_->context.trace_id;
   span.span_id = span_id;
   span.parent_span_id = turn_ ? turn_->span_id : trace_->root_span_id();
   span.name = std::move(name);
@@ -153,7 +152,7 @@ void SessionTracer::end_tool(const Event& event) {
 void SessionTracer::end_turn(std::int64_t end_ns, const std::string& error) {
   if (!turn_) return;
   Span span;
-  span.trace_id = trace_->trace_id;
+  span.trace_id = trace_->context.trace_id;
   span.span_id = turn_->span_id;
   span.parent_span_id = trace_->root_span_id();
   span.name = "agentrt.turn";
@@ -172,8 +171,8 @@ void SessionTracer::finish(const std::string& error) {
   if (finished_ || !traced()) return;
   finished_ = true;
   Span span;
-  span.trace_id = trace_->trace_id;
-  span.span_id = trace_->activation_span_id("activation:" + activation_.worker, started_ns_);
+  span.trace_id = trace_->context.trace_id;
+  span.span_id = trace_->activation_span_id(activation_.worker, started_ns_);
   span.parent_span_id = trace_->root_span_id();
   span.name = "agentrt.activation";
   span.start_ns = started_ns_;
@@ -191,7 +190,7 @@ void SessionTracer::finish(const std::string& error) {
 
 std::string SessionTracer::activation_span_id() const {
   if (!trace_) return {};
-  return std::string(trace_->activation_span_id("activation:" + activation_.worker, started_ns_).str());
+  return std::string(trace_->activation_span_id(activation_.worker, started_ns_).str());
 }
 
 void SessionTracer::emit(Span span) {
@@ -203,7 +202,7 @@ void SessionTracer::export_session_root(SpanSink& sink, const SessionTrace& trac
                                         const std::string& bot, std::int64_t created_ns) {
   if (!trace.context.sampled) return;
   Span span;
-  span.trace_id = trace.trace_id;
+  span.trace_id = trace.context.trace_id;
   span.span_id = trace.root_span_id();
   // A trace the API began itself records the root as its own parent context: no parent then.
   if (trace.context.span_id != span.span_id) span.parent_span_id = trace.context.span_id;

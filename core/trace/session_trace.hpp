@@ -16,11 +16,10 @@ namespace agentrt {
 
 struct SessionTrace {
   SessionTrace(TraceContext recorded, std::string session_id)
-      : context(std::move(recorded)), session(std::move(session_id)), trace_id(context.trace_id), seed_(context.trace_id, session) {}
+      : context(std::move(recorded)), session(std::move(session_id)), seed_(context.trace_id, session) {}
 
   TraceContext context;  // the session's recorded context: span_id is the creator's span
   std::string session;
-  TraceIdHex trace_id;   // context.trace_id, as a span holds it
 
   // The session's recorded trace, or nullopt when it was started without one (or the
   // recorded value is malformed, which the API never writes).
@@ -31,8 +30,8 @@ struct SessionTrace {
   [[nodiscard]] SpanIdHex turn_span_id(std::int64_t turn_started_ms) const { return seed_.derive("turn", turn_started_ms); }
   [[nodiscard]] SpanIdHex llm_span_id(std::int64_t request_seq) const { return seed_.derive("llm", request_seq); }
   [[nodiscard]] SpanIdHex tool_span_id(std::int64_t request_seq) const { return seed_.derive("tool", request_seq); }
-  [[nodiscard]] SpanIdHex activation_span_id(std::string_view worker_kind, std::int64_t started_ns) const {
-    return seed_.derive(worker_kind, started_ns);
+  [[nodiscard]] SpanIdHex activation_span_id(std::string_view worker, std::int64_t started_ns) const {
+    return seed_.derive("activation:" + std::string(worker), started_ns);
   }
   // What an outbound call made inside `span` carries.
   [[nodiscard]] std::string traceparent_for(const SpanIdHex& span) const { return context.traceparent_with_span(span.str()); }

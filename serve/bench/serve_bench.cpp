@@ -32,7 +32,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -375,28 +374,24 @@ RunResult run_worker(asio::io_context& ctx, serve::Worker& worker, const TimedSe
     if (error) std::rethrow_exception(error);
   });
   ctx.run();
+  // Which of the run's figures a thread's seconds go to: the io_context thread (the main one),
+  // the span exporter's, the sink's, or else SQLite's (writer, reader, checkpointer).
   const long main_thread = ::getpid();
+  const auto since = [](const std::map<long, double>& at_start, long thread, double seconds) {
+    const auto it = at_start.find(thread);
+    return seconds - (it == at_start.end() ? 0.0 : it->second);
+  };
   for (const auto& [thread, seconds] : threads_after) {
-    const auto it = threads_before.find(thread);
-    const double used = seconds - (it == threads_before.end() ? 0.0 : it->second);
-    if (thread == main_thread) {
-      result.io_thread_cpu_s += used;
-    } else if (thread == sink_thread) {
-      result.sink_thread_cpu_s += used;
-    } else if (thread == exporter_thread) {
-      result.exporter_thread_cpu_s += used;
-    } else {
-      result.other_threads_cpu_s += used;
-    }
+    const double used = since(threads_before, thread, seconds);
+    if (thread == main_thread) result.io_thread_cpu_s += used;
+    else if (thread == sink_thread) result.sink_thread_cpu_s += used;
+    else if (thread == exporter_thread) result.exporter_thread_cpu_s += used;
+    else result.other_threads_cpu_s += used;
   }
   for (const auto& [thread, seconds] : queued_after) {
-    const auto it = queued_before.find(thread);
-    const double waited = seconds - (it == queued_before.end() ? 0.0 : it->second);
-    if (thread == main_thread) {
-      result.io_thread_queued_s += waited;
-    } else if (thread != sink_thread && thread != exporter_thread) {
-      result.store_threads_queued_s += waited;
-    }
+    const double waited = since(queued_before, thread, seconds);
+    if (thread == main_thread) result.io_thread_queued_s += waited;
+    else if (thread != sink_thread && thread != exporter_thread) result.store_threads_queued_s += waited;
   }
   result.finished = timed.done_at() != SteadyClock::time_point{};
   const auto end = result.finished ? timed.done_at() : SteadyClock::now();
@@ -499,8 +494,7 @@ void report(const Options& o, const RunResult& run, const TimedSessionStore& tim
        std::to_string(run.worker.activations) + " (" + std::to_string(run.worker.quiescent) + " quiescent)");
 }
 
-// One run of the worker over `o.sessions` new sessions (numbered from `first_index`) in an
-// open store; prints the full report when `print` is set.
+// What one run of the worker (a phase of --compare-observability) measured.
 struct Phase {
   double steps_per_s = 0;
   double runtime_cpu_us_per_step = 0;   // the sink's CPU left out
@@ -508,6 +502,8 @@ struct Phase {
   bool right = false;
 };
 
+// One run of the worker over `o.sessions` new sessions (numbered from `first_index`) in an
+// open store; prints the full report when `print` is set.
 Phase run_phase(asio::io_context& ctx, BenchStore& bench_store, const AgentDefinition& definition, const Options& o,
                 int first_index, const SystemClock& clock, bool print, double load_1m) {
   auto& store = bench_store.sessions;
@@ -613,12 +609,6 @@ Phase run_phase(asio::io_context& ctx, BenchStore& bench_store, const AgentDefin
   return phase;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto n = values.size();
-  return n == 0 ? 0 : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 // --compare-observability R: the cost of tracing and of metrics, in one process. Each round
 // runs four phases back to back on the same store (neither, tracing, metrics, both; the order
 // rotates every round), each over new sessions, and compares each phase with the baseline of
@@ -671,15 +661,15 @@ int compare_observability(asio::io_context& ctx, BenchStore& bench_store, const 
       cpu.push_back(phase.runtime_cpu_us_per_step);
       exporter_share.push_back(phase.exporter_cpu_us_per_step / phase.runtime_cpu_us_per_step);
     }
-    const double ratio = median(ratios[c]);
-    std::cout << "  " << configs[c].name << ": median " << fixed(median(steps), 0) << " steps/s, CPU per step "
-              << fixed(median(cpu), 1) << " us";
+    const double ratio = percentile(ratios[c], 50);
+    std::cout << "  " << configs[c].name << ": median " << fixed(percentile(steps, 50), 0) << " steps/s, CPU per step "
+              << fixed(percentile(cpu, 50), 1) << " us";
     if (c > 0) {
       std::cout << "; " << fixed(ratio, 3) << " of the baseline in its round, cost " << fixed(100 * (1 - ratio), 1)
                 << " %   (target < 5 %" << (ratio > 0.95 ? ": met)" : ": MISSED)");
     }
     if (configs[c].tracing) {
-      std::cout << "; span exporter thread " << fixed(100 * median(exporter_share), 1)
+      std::cout << "; span exporter thread " << fixed(100 * percentile(exporter_share, 50), 1)
                 << " % of the runtime's CPU in the same runs";
     }
     std::cout << '\n';
