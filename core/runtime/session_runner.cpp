@@ -47,7 +47,7 @@ asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
   if (!loaded) co_return loaded.error();
 
   Result<void> status;
-  if (!state_.outbox.empty()) status = co_await commit(std::vector<Command>{}, std::vector<MessageId>{});
+  if (!state_.outbox.empty()) status = co_await commit(std::vector<Command>{}, std::vector<MessageId>{}, Folding::together);
   if (status) launch_pending();
   while (status && !is_terminal(state_.status)) {
     if (operations_.empty() && results_.empty()) {
@@ -68,7 +68,7 @@ asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
       }
       continue;
     }
-    auto result = co_await next_result();
+    auto results = co_await next_results();
     const auto cancel_state = co_await asio::this_coro::cancellation_state;
     if (cancel_state.cancelled() != asio::cancellation_type::none) {
       status = Error{Errc::cancelled, "session " + session_.str() + ": run cancelled"};
@@ -78,10 +78,8 @@ asio::awaitable<Result<RunOutcome>> SessionRunner::run() {
       status = *internal_error_;
       break;
     }
-    if (!result) continue;
-    std::vector<Command> inputs;
-    inputs.push_back(std::move(*result));
-    status = co_await commit(std::move(inputs), std::vector<MessageId>{});
+    if (results.empty()) continue;
+    status = co_await commit(std::move(results), std::vector<MessageId>{}, Folding::one_at_a_time);
   }
   co_await stop_operations();
   if (!status) co_return status.error();
@@ -139,7 +137,7 @@ asio::awaitable<Result<bool>> SessionRunner::drain_inbox() {
     inputs.push_back({EventType::MessageReceived, {{"message_id", m.id.str()}, {"text", m.text}}});
     consumed.push_back(m.id);
   }
-  auto committed = co_await commit(std::move(inputs), std::move(consumed));
+  auto committed = co_await commit(std::move(inputs), std::move(consumed), Folding::together);
   if (!committed) co_return committed.error();
   if (observer_ != nullptr) {
     const auto recorded_ms = ports_.clock->wall_ms();
@@ -151,7 +149,8 @@ asio::awaitable<Result<bool>> SessionRunner::drain_inbox() {
 // Folds the inputs and every command they cause into one batch, appends it (fenced by our
 // epoch) and only then acts on it. If the append fails the in-memory state is ahead of the
 // store, so the caller must stop: it does.
-asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs, std::vector<MessageId> consumed) {
+asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs, std::vector<MessageId> consumed,
+                                                    Folding folding) {
   std::vector<Event> batch;
   const auto now_ms = ports_.clock->wall_ms();
   auto record = [&](const Command& c) -> std::optional<Error> {
@@ -163,17 +162,24 @@ asio::awaitable<Result<void>> SessionRunner::commit(std::vector<Command> inputs,
     batch.push_back(std::move(event));
     return std::nullopt;
   };
+  auto record_outbox = [&]() -> std::optional<Error> {
+    while (!state_.outbox.empty()) {
+      if (batch.size() > kEventsPerCommitMax) {
+        return Error{Errc::fatal, "session " + session_.str() + ": the decider produced more than " +
+                                      std::to_string(kEventsPerCommitMax) + " events in one step"};
+      }
+      const Command next = state_.outbox.front();
+      if (auto error = record(next)) return error;
+    }
+    return std::nullopt;
+  };
   for (const auto& input : inputs) {
     if (auto error = record(input)) co_return *error;
-  }
-  while (!state_.outbox.empty()) {
-    if (batch.size() > kEventsPerCommitMax) {
-      co_return Error{Errc::fatal, "session " + session_.str() + ": the decider produced more than " +
-                                       std::to_string(kEventsPerCommitMax) + " events in one step"};
+    if (folding == Folding::one_at_a_time) {
+      if (auto error = record_outbox()) co_return *error;
     }
-    const Command next = state_.outbox.front();
-    if (auto error = record(next)) co_return *error;
   }
+  if (auto error = record_outbox()) co_return *error;
   if (batch.empty()) co_return ok_result();
 
   const auto first_seq = batch.front().seq.value;
@@ -254,7 +260,7 @@ void SessionRunner::inbox_changed() {
   if (wakeup_) wakeup_->cancel();
 }
 
-asio::awaitable<std::optional<Command>> SessionRunner::next_result() {
+asio::awaitable<std::vector<Command>> SessionRunner::next_results() {
   while (results_.empty() && !inbox_changed_) {
     // Cancelled (a lost lease): return at once, also when the cancellation came while we were
     // not waiting here; run() sees it and stops the operations.
@@ -265,11 +271,14 @@ asio::awaitable<std::optional<Command>> SessionRunner::next_result() {
     wakeup_->expires_at(asio::steady_timer::time_point::max());
     co_await wakeup_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (results_.empty()) co_return std::nullopt;
-  auto next = std::move(results_.front());
-  results_.pop_front();
-  operations_.erase(next.first);  // only now: until recorded, its call still looks pending in state_
-  co_return std::move(next.second);
+  std::vector<Command> taken;
+  taken.reserve(results_.size());
+  for (auto& [key, result] : results_) {
+    operations_.erase(key);  // only now: until recorded, its call still looks pending in state_
+    taken.push_back(std::move(result));
+  }
+  results_.clear();
+  co_return taken;
 }
 
 asio::awaitable<void> SessionRunner::stop_operations() {

@@ -87,14 +87,24 @@ class SessionRunner {
 
   boost::asio::awaitable<Result<void>> load();
   boost::asio::awaitable<Result<bool>> drain_inbox();
-  boost::asio::awaitable<Result<void>> commit(std::vector<Command> inputs, std::vector<MessageId> consumed);
+  // How commit() folds several inputs. Messages read together are one input: the decider sees
+  // all of them before it acts. Results that finished together are recorded as if each had
+  // been committed alone (the decider's commands after each, before the next result), so the
+  // history is the one that committing them one by one writes, in one append (one fsync)
+  // instead of one per result: parallel tool calls that finish together cost one write.
+  enum class Folding { together, one_at_a_time };
+
+  boost::asio::awaitable<Result<void>> commit(std::vector<Command> inputs, std::vector<MessageId> consumed,
+                                              Folding folding);
   [[nodiscard]] std::optional<Checkpoint> due_checkpoint() const;
   void launch_pending();
   void launch(std::string key, boost::asio::awaitable<Command> op);
   boost::asio::awaitable<Command> call_llm(std::int64_t request_seq);
   boost::asio::awaitable<Command> call_tool(PendingCall call);
   boost::asio::awaitable<Command> wait_timer(std::string call_id, std::int64_t due_ms);
-  boost::asio::awaitable<std::optional<Command>> next_result();
+  // Waits for at least one finished operation (or an inbox change, a cancellation, or nothing
+  // left running) and takes every result finished by then, in the order they finished.
+  boost::asio::awaitable<std::vector<Command>> next_results();
   boost::asio::awaitable<void> stop_operations();
   std::chrono::milliseconds turn_time_left() const;
   std::optional<std::int64_t> wake_at() const;

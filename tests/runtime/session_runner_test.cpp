@@ -138,6 +138,29 @@ TEST_F(SessionRunnerTurnTest, ParallelToolCallsOfOneReplyRunConcurrently) {
   EXPECT_TRUE(tool_message(llm_.requests[1], "c2").has_value());
 }
 
+// Results that finished together are recorded in one append (one fsync), with the history that
+// recording them one by one writes: each result, then what the decider does after it.
+TEST_F(SessionRunnerTurnTest, ToolResultsThatFinishTogetherAreRecordedInOneAppend) {
+  tools_.delay = milliseconds(50);  // three timers of the same length: they fire in one pass
+  send("look up a, b and c");
+  llm_.reply_tool_calls({tool_call("c1", "lookup", R"({"q":"a"})"), tool_call("c2", "lookup", R"({"q":"b"})"),
+                         tool_call("c3", "lookup", R"({"q":"c"})")});
+  llm_.reply_text("all found");
+  const auto appends_before = store_->append_count();
+
+  auto outcome = run();
+  ASSERT_TRUE(outcome.ok()) << outcome.error().to_string();
+  EXPECT_THAT(types(), ElementsAreArray(std::vector<std::string>{
+                           "SessionStarted", "MessageReceived", "LlmRequested", "LlmCompleted", "ToolRequested",
+                           "ToolRequested", "ToolRequested", "ToolCompleted", "ToolCompleted", "ToolCompleted",
+                           "LlmRequested", "LlmCompleted", "OutputEmitted", "TurnCompleted"}));
+  // The message with the first request; the reply with its three requests; the three results
+  // with the next request; the answer with the turn's end. One append per result would be 6.
+  EXPECT_EQ(store_->append_count() - appends_before, 4U);
+  ASSERT_EQ(llm_.requests.size(), 2U);
+  for (const auto* id : {"c1", "c2", "c3"}) EXPECT_TRUE(tool_message(llm_.requests[1], id).has_value()) << id;
+}
+
 TEST_F(SessionRunnerTurnTest, SleepWaitsAndRecordsTimerFired) {
   send("nap");
   llm_.reply_tool_calls({tool_call("c1", "sleep", R"({"seconds":0.05})")});
