@@ -22,6 +22,9 @@ using json = nlohmann::json;
 
 constexpr std::size_t kEventsPerReadPage = 1000;
 constexpr std::size_t kEventsPerCommitMax = 10'000;  // a decider bug must not loop forever
+// Results recorded in one append at most: a wide fan-out's results (and what the decider does
+// after each) stay well inside one store write (DynamoDB: 100 items per transaction).
+constexpr std::size_t kResultsPerCommitMax = 32;
 
 std::string idempotency_key(const SessionId& session, std::int64_t seq) {
   return session.str() + ":" + std::to_string(seq);
@@ -272,12 +275,13 @@ asio::awaitable<std::vector<Command>> SessionRunner::next_results() {
     co_await wakeup_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   std::vector<Command> taken;
-  taken.reserve(results_.size());
-  for (auto& [key, result] : results_) {
+  taken.reserve(std::min(results_.size(), kResultsPerCommitMax));
+  while (!results_.empty() && taken.size() < kResultsPerCommitMax) {
+    auto& [key, result] = results_.front();
     operations_.erase(key);  // only now: until recorded, its call still looks pending in state_
     taken.push_back(std::move(result));
+    results_.pop_front();
   }
-  results_.clear();
   co_return taken;
 }
 

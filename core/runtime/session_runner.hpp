@@ -103,7 +103,7 @@ class SessionRunner {
   boost::asio::awaitable<Command> call_tool(PendingCall call);
   boost::asio::awaitable<Command> wait_timer(std::string call_id, std::int64_t due_ms);
   // Waits for at least one finished operation (or an inbox change, a cancellation, or nothing
-  // left running) and takes every result finished by then, in the order they finished.
+  // left running) and takes the results finished by then (at most 32), in the order they finished.
   boost::asio::awaitable<std::vector<Command>> next_results();
   boost::asio::awaitable<void> stop_operations();
   std::chrono::milliseconds turn_time_left() const;

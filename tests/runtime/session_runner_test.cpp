@@ -1,8 +1,15 @@
 // SessionRunner: one turn at a time over the memory store, a scripted fake LLM and a fake
 // tool runner (tests/runtime/runner_fakes.hpp). Durability (write-ahead, fencing, recovery,
 // checkpoints) is in session_runner_durability_test.cpp.
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <thread>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "core/trace/session_trace.hpp"
 #include "tests/runtime/runner_test_support.hpp"
@@ -23,6 +30,23 @@ std::optional<std::string> tool_message(const RecordedLlmRequest& request, const
     if (m.value("role", "") == "tool" && m.value("tool_call_id", "") == call_id) return m.value("content", "");
   }
   return std::nullopt;
+}
+
+// Makes the next `count` tool calls finish together: each waits on one gate, which the last
+// call to start opens, so every result reaches the runner before it next looks.
+void finish_together(FakeToolRunner& tools, int count, std::shared_ptr<boost::asio::steady_timer>& gate) {
+  tools.on_call = [&gate, count, started = 0](const std::string&) mutable -> boost::asio::awaitable<void> {
+    if (!gate) {
+      gate = std::make_shared<boost::asio::steady_timer>(co_await boost::asio::this_coro::executor,
+                                                         boost::asio::steady_timer::time_point::max());
+    }
+    if (++started == count) {
+      gate->cancel();
+      co_return;
+    }
+    boost::system::error_code ec;
+    co_await gate->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  };
 }
 
 class SessionRunnerTurnTest : public SessionRunnerTest {
@@ -141,7 +165,8 @@ TEST_F(SessionRunnerTurnTest, ParallelToolCallsOfOneReplyRunConcurrently) {
 // Results that finished together are recorded in one append (one fsync), with the history that
 // recording them one by one writes: each result, then what the decider does after it.
 TEST_F(SessionRunnerTurnTest, ToolResultsThatFinishTogetherAreRecordedInOneAppend) {
-  tools_.delay = milliseconds(50);  // three timers of the same length: they fire in one pass
+  std::shared_ptr<boost::asio::steady_timer> gate;
+  finish_together(tools_, 3, gate);
   send("look up a, b and c");
   llm_.reply_tool_calls({tool_call("c1", "lookup", R"({"q":"a"})"), tool_call("c2", "lookup", R"({"q":"b"})"),
                          tool_call("c3", "lookup", R"({"q":"c"})")});
@@ -159,6 +184,33 @@ TEST_F(SessionRunnerTurnTest, ToolResultsThatFinishTogetherAreRecordedInOneAppen
   EXPECT_EQ(store_->append_count() - appends_before, 4U);
   ASSERT_EQ(llm_.requests.size(), 2U);
   for (const auto* id : {"c1", "c2", "c3"}) EXPECT_TRUE(tool_message(llm_.requests[1], id).has_value()) << id;
+}
+
+// A wide fan-out's results are recorded 32 at a time, so one append stays a bounded write
+// (DynamoDB takes 100 items per transaction).
+TEST_F(SessionRunnerTurnTest, AtMost32ResultsAreRecordedInOneAppend) {
+  definition_.policies.max_steps_per_turn = 100;  // 40 tool calls and two LLM calls
+  std::shared_ptr<boost::asio::steady_timer> gate;
+  finish_together(tools_, 40, gate);
+  send("look up forty things");
+  std::vector<LlmToolCall> calls;
+  for (int i = 0; i < 40; ++i) calls.push_back(tool_call("c" + std::to_string(i), "lookup", R"({"q":"x"})"));
+  llm_.reply_tool_calls(calls);
+  llm_.reply_text("all found");
+  const auto appends_before = store_->append_count();
+
+  auto outcome = run();
+  ASSERT_TRUE(outcome.ok()) << outcome.error().to_string();
+  EXPECT_EQ(tools_.calls.size(), 40U);
+  // The message; the reply with its 40 requests; 32 results; 8 results with the next request;
+  // the answer with the turn's end.
+  EXPECT_EQ(store_->append_count() - appends_before, 5U);
+  const auto recorded = types();
+  EXPECT_EQ(std::count(recorded.begin(), recorded.end(), "ToolCompleted"), 40);
+  ASSERT_GE(recorded.size(), 3U);
+  EXPECT_EQ(recorded[recorded.size() - 3], "LlmCompleted");
+  ASSERT_EQ(llm_.requests.size(), 2U);
+  EXPECT_TRUE(tool_message(llm_.requests[1], "c39").has_value());
 }
 
 TEST_F(SessionRunnerTurnTest, SleepWaitsAndRecordsTimerFired) {
