@@ -33,9 +33,11 @@ std::optional<std::string> tool_message(const RecordedLlmRequest& request, const
 }
 
 // Makes the next `count` tool calls finish together: each waits on one gate, which the last
-// call to start opens, so every result reaches the runner before it next looks.
-void finish_together(FakeToolRunner& tools, int count, std::shared_ptr<boost::asio::steady_timer>& gate) {
-  tools.on_call = [&gate, count, started = 0](const std::string&) mutable -> boost::asio::awaitable<void> {
+// call to start opens, so every result reaches the runner before it next looks. The gate lives
+// in the closure that `tools` keeps, so it outlives every call.
+void finish_together(FakeToolRunner& tools, int count) {
+  tools.on_call = [count, started = 0, gate = std::shared_ptr<boost::asio::steady_timer>{}](
+                      const std::string&) mutable -> boost::asio::awaitable<void> {
     if (!gate) {
       gate = std::make_shared<boost::asio::steady_timer>(co_await boost::asio::this_coro::executor,
                                                          boost::asio::steady_timer::time_point::max());
@@ -165,8 +167,7 @@ TEST_F(SessionRunnerTurnTest, ParallelToolCallsOfOneReplyRunConcurrently) {
 // Results that finished together are recorded in one append (one fsync), with the history that
 // recording them one by one writes: each result, then what the decider does after it.
 TEST_F(SessionRunnerTurnTest, ToolResultsThatFinishTogetherAreRecordedInOneAppend) {
-  std::shared_ptr<boost::asio::steady_timer> gate;
-  finish_together(tools_, 3, gate);
+  finish_together(tools_, 3);
   send("look up a, b and c");
   llm_.reply_tool_calls({tool_call("c1", "lookup", R"({"q":"a"})"), tool_call("c2", "lookup", R"({"q":"b"})"),
                          tool_call("c3", "lookup", R"({"q":"c"})")});
@@ -190,8 +191,7 @@ TEST_F(SessionRunnerTurnTest, ToolResultsThatFinishTogetherAreRecordedInOneAppen
 // (DynamoDB takes 100 items per transaction).
 TEST_F(SessionRunnerTurnTest, AtMost32ResultsAreRecordedInOneAppend) {
   definition_.policies.max_steps_per_turn = 100;  // 40 tool calls and two LLM calls
-  std::shared_ptr<boost::asio::steady_timer> gate;
-  finish_together(tools_, 40, gate);
+  finish_together(tools_, 40);
   send("look up forty things");
   std::vector<LlmToolCall> calls;
   for (int i = 0; i < 40; ++i) calls.push_back(tool_call("c" + std::to_string(i), "lookup", R"({"q":"x"})"));
