@@ -18,6 +18,8 @@ namespace {
 
 constexpr std::size_t kResponseBytesMax = 64 * 1024;
 constexpr auto kWarningEvery = std::chrono::seconds(60);
+constexpr std::size_t kBytesPerSpanReservedMin = 256;
+constexpr std::size_t kBytesPerSpanReservedMax = 4096;
 
 bool retryable_status(long status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
@@ -61,7 +63,7 @@ void OtlpExporter::export_span(Span span) {
     }
     queue_.push_back(std::move(span));
     queued_.fetch_add(1, std::memory_order_relaxed);
-    if (queue_.size() >= options_.max_batch && !wake_posted_) post_wake = wake_posted_ = true;
+    if (queue_.size() + carried_ >= options_.max_batch && !wake_posted_) post_wake = wake_posted_ = true;
   }
   if (post_wake) wake();
 }
@@ -102,47 +104,75 @@ asio::awaitable<void> OtlpExporter::run() {
       // wake again (it runs on this executor, so after the wait below has begun). Clearing the
       // flag only after the wait let a batch that filled during a send wait out the interval,
       // with the queue overflowing meanwhile (serve_bench dropped a quarter of its spans).
-      wait = !stopping_ && queue_.size() < options_.max_batch;
+      wait = !stopping_ && queue_.size() + carried_ < options_.max_batch;
       if (wait) wake_posted_ = false;
     }
+    bool interval_passed = false;
     if (wait) {
       timer_.expires_after(options_.interval);
       boost::system::error_code ec;
       co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      interval_passed = !ec;  // not cut short by a wake (a full batch) or a stop
     }
     bool stopping = false;
     {
       const std::lock_guard lock(mutex_);
       stopping = stopping_;
     }
-    for (;;) {
-      auto queued = take_queued();
-      if (queued.empty()) break;
-      for (std::size_t at = 0; at < queued.size(); at += options_.max_batch) {
-        const auto end = std::min(queued.size(), at + options_.max_batch);
-        co_await send(std::vector<Span>(std::make_move_iterator(queued.begin() + static_cast<std::ptrdiff_t>(at)),
-                                        std::make_move_iterator(queued.begin() + static_cast<std::ptrdiff_t>(end))));
-      }
-    }
+    co_await send_queued(interval_passed || stopping);
     if (stopping) co_return;
   }
 }
 
-asio::awaitable<void> OtlpExporter::send(std::vector<Span> batch) {
-  const auto count = static_cast<std::uint64_t>(batch.size());
+asio::awaitable<void> OtlpExporter::send_queued(bool partial_too) {
+  for (;;) {
+    auto taken = take_queued();
+    if (carry_.empty()) {
+      carry_.swap(taken);
+    } else {
+      carry_.insert(carry_.end(), std::make_move_iterator(taken.begin()), std::make_move_iterator(taken.end()));
+    }
+    const std::size_t count = partial_too ? carry_.size() : carry_.size() / options_.max_batch * options_.max_batch;
+    if (count == 0) {
+      // From here the spans queued complete a batch with the carried ones: that wakes run().
+      const std::lock_guard lock(mutex_);
+      carried_ = carry_.size();
+      co_return;
+    }
+    const std::span<const Span> pending(carry_.data(), count);
+    for (std::size_t at = 0; at < count; at += options_.max_batch) {
+      co_await send(pending.subspan(at, std::min(options_.max_batch, count - at)));
+    }
+    carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(count));
+  }
+}
+
+HttpRequest OtlpExporter::export_request(std::span<const Span> batch) {
   HttpRequest request;
   request.method = "POST";
   request.url = options_.endpoint;
   request.headers = options_.headers;
   request.headers.emplace_back("Content-Type", "application/json");
-  request.body = encode_otlp_traces(options_.resource, batch);
+  request.body = encode_otlp_traces(options_.resource, batch, bytes_per_span_);
   request.timeout = options_.timeout;
   request.response_bytes_max = kResponseBytesMax;
   request.truncate_body = true;
+  if (!batch.empty()) {
+    // Room for the next batch: this one's size per span and an eighth more, within bounds (one
+    // span with a long error message must not make every later batch reserve megabytes).
+    const std::size_t per_span = request.body.size() / batch.size();
+    bytes_per_span_ = std::clamp(per_span + per_span / 8, kBytesPerSpanReservedMin, kBytesPerSpanReservedMax);
+  }
+  return request;
+}
 
+asio::awaitable<void> OtlpExporter::send(std::span<const Span> batch) {
+  const auto count = static_cast<std::uint64_t>(batch.size());
   std::string problem;
   for (int attempt = 1; attempt <= 2; ++attempt) {
-    auto response = co_await client_->request(request);
+    // The request (its body is some hundred KiB) moves into the transfer: a copy per attempt
+    // was a fresh allocation, its page faults and a memmove. The rare retry encodes again.
+    auto response = co_await client_->request(export_request(batch));
     if (response && response->status >= 200 && response->status < 300) {
       const auto rejected = std::min(count, rejected_spans(response->body));
       exported_.fetch_add(count - rejected, std::memory_order_relaxed);

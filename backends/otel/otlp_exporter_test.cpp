@@ -56,12 +56,13 @@ TEST(OtlpJson, EncodesTheOtlpJsonMapping) {
   child.attributes = {{"agentrt.tool.name", std::string("lookup")},
                       {"agentrt.tool.attempts", std::int64_t{3}},
                       {"agentrt.resumed", true},
-                      {"ratio", 0.5}};
+                      {"ratio", 0.5},
+                      {"agentrt.session", SpanText::shared("01JDXQ7ZK3M8P4R6T9V2W5Y7Z0")}};
   child.status = SpanStatus::error;
   child.status_message = std::string("bad \xff byte");
   child.links = {{kTrace, "1111111111111111"}};
 
-  const auto j = json::parse(encode_otlp_traces({"agentrt", "0.1.0", "worker-1"}, {root, child}));
+  const auto j = json::parse(encode_otlp_traces({"agentrt", "0.1.0", "worker-1"}, std::vector<Span>{root, child}));
   const auto& resource_spans = j.at("resourceSpans").at(0);
   const auto& resource_attributes = resource_spans.at("resource").at("attributes");
   EXPECT_EQ(resource_attributes.at(0), (json{{"key", "service.name"}, {"value", {{"stringValue", "agentrt"}}}}));
@@ -80,6 +81,7 @@ TEST(OtlpJson, EncodesTheOtlpJsonMapping) {
   EXPECT_EQ(spans[1].at("attributes").at(1).at("value"), (json{{"intValue", "3"}}));
   EXPECT_EQ(spans[1].at("attributes").at(2).at("value"), (json{{"boolValue", true}}));
   EXPECT_EQ(spans[1].at("attributes").at(3).at("value"), (json{{"doubleValue", 0.5}}));
+  EXPECT_EQ(spans[1].at("attributes").at(4).at("value"), (json{{"stringValue", "01JDXQ7ZK3M8P4R6T9V2W5Y7Z0"}}));
   EXPECT_EQ(spans[1].at("status").at("code"), 2);
   EXPECT_EQ(spans[1].at("status").at("message"), "bad \xef\xbf\xbd byte");
   EXPECT_EQ(spans[1].at("links").at(0).at("spanId"), "1111111111111111");
@@ -90,15 +92,14 @@ TEST(OtlpJson, AnEmptyBatchAndOddValuesStillMakeValidJson) {
   EXPECT_TRUE(empty.at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").empty());
   EXPECT_FALSE(empty.at("resourceSpans").at(0).at("scopeSpans").at(0).at("scope").contains("version"));
 
-  Span odd = span_named("quote \" backslash \\ newline \n nul", 1);
-  odd.name += std::string(1, '\0');
+  Span odd = span_named(std::string("quote \" backslash \\ newline \n nul") + std::string(1, '\0'), 1);
   odd.attributes = {{"nan", std::numeric_limits<double>::quiet_NaN()},
                     {"big", std::int64_t{-9'223'372'036'854'775'807 - 1}},
                     {"tiny", 1e-300},
                     {"no", false}};
-  const auto j = json::parse(encode_otlp_traces({}, {odd}));
+  const auto j = json::parse(encode_otlp_traces({}, std::vector<Span>{odd}));
   const auto& span = j.at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").at(0);
-  EXPECT_EQ(span.at("name"), odd.name);
+  EXPECT_EQ(span.at("name"), std::string(odd.name.str()));
   EXPECT_TRUE(span.at("attributes").at(0).at("value").at("doubleValue").is_null());
   EXPECT_EQ(span.at("attributes").at(1).at("value").at("intValue"), "-9223372036854775808");
   EXPECT_EQ(span.at("attributes").at(2).at("value").at("doubleValue"), 1e-300);
@@ -127,6 +128,32 @@ class OtlpExporterTest : public ::testing::Test {
     auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
     testing::wait_for_future(ioc_, done);
     return exporter.stats();
+  }
+
+  OtlpExporterOptions batching(const TestHttpServer& server, std::size_t max_batch, std::chrono::milliseconds interval) {
+    auto o = options(server);
+    o.max_batch = max_batch;
+    o.interval = interval;
+    return o;
+  }
+
+  // Spans numbered from first + 1 to last (span_named), into the exporter.
+  static void export_numbered(OtlpExporter& exporter, int first, int last) {
+    for (int i = first; i < last; ++i) exporter.export_span(span_named("span", i + 1));
+  }
+
+  // A collector that answers 200, the first request only after 200 ms.
+  static TestReply slow_first_export(const RecordedRequest&, std::size_t index) {
+    if (index == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return TestReply::json(200, "{}");
+  }
+
+  // Runs the exporter's io_context until `condition` holds, for at most 10 s; returns it.
+  template <typename Condition>
+  bool run_until(Condition condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) ioc_.run_one_for(std::chrono::milliseconds(10));
+    return condition();
   }
 
   static std::size_t spans_in(const RecordedRequest& request) {
@@ -202,15 +229,10 @@ TEST_F(OtlpExporterTest, ACollectorThatIsDownLosesSpansButNeverTheExporter) {
 
 TEST_F(OtlpExporterTest, AFullBatchIsSentBeforeTheIntervalEnds) {
   TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::json(200, "{}"); });
-  auto o = options(server);
-  o.max_batch = 4;
-  o.interval = std::chrono::milliseconds(60'000);
-  OtlpExporter exporter(ioc_.get_executor(), o);
+  OtlpExporter exporter(ioc_.get_executor(), batching(server, 4, std::chrono::milliseconds(60'000)));
   auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
-  for (int i = 0; i < 4; ++i) exporter.export_span(span_named("span", i + 1));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (exporter.stats().exported < 4 && std::chrono::steady_clock::now() < deadline) ioc_.run_one_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(exporter.stats().exported, 4u);
+  export_numbered(exporter, 0, 4);
+  EXPECT_TRUE(run_until([&] { return exporter.stats().exported == 4; }));
   exporter.stop();
   testing::wait_for_future(ioc_, done);
 }
@@ -218,26 +240,59 @@ TEST_F(OtlpExporterTest, AFullBatchIsSentBeforeTheIntervalEnds) {
 // A batch that fills while another is being sent posts its wake when no timer waits: it must
 // not then wait out the interval (the queue would overflow meanwhile), nor silence the next one.
 TEST_F(OtlpExporterTest, BatchesThatFillWhileOneIsSentAreSentBeforeTheIntervalEnds) {
-  TestHttpServer server([](const RecordedRequest&, std::size_t index) {
-    if (index == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a slow first export
-    return TestReply::json(200, "{}");
-  });
-  auto o = options(server);
-  o.max_batch = 4;
-  o.interval = std::chrono::milliseconds(60'000);
-  OtlpExporter exporter(ioc_.get_executor(), o);
+  TestHttpServer server(slow_first_export);
+  OtlpExporter exporter(ioc_.get_executor(), batching(server, 4, std::chrono::milliseconds(60'000)));
   auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
-  auto run_until = [&](auto condition) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!condition() && std::chrono::steady_clock::now() < deadline) ioc_.run_one_for(std::chrono::milliseconds(10));
-    return condition();
-  };
-  for (int i = 0; i < 4; ++i) exporter.export_span(span_named("span", i + 1));
+  export_numbered(exporter, 0, 4);
   ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));  // the first batch is in flight
-  for (int i = 4; i < 8; ++i) exporter.export_span(span_named("span", i + 1));
+  export_numbered(exporter, 4, 8);
   EXPECT_TRUE(run_until([&] { return exporter.stats().exported == 8; }));
-  for (int i = 8; i < 12; ++i) exporter.export_span(span_named("span", i + 1));
+  export_numbered(exporter, 8, 12);
   EXPECT_TRUE(run_until([&] { return exporter.stats().exported == 12; })) << "the third batch waited for the interval";
+  exporter.stop();
+  testing::wait_for_future(ioc_, done);
+}
+
+// Under load each request carries a full batch: what queued while a request was out goes in
+// full batches, and the rest waits for the next batch, the interval or the stop (sending it at
+// once made batches of ~150 spans in serve_bench, with a request's cost each).
+TEST_F(OtlpExporterTest, SpansLeftOverFromFullBatchesWaitForTheNextBatchOrTheInterval) {
+  TestHttpServer server(slow_first_export);
+  OtlpExporter exporter(ioc_.get_executor(), batching(server, 4, std::chrono::milliseconds(60'000)));
+  auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
+  export_numbered(exporter, 0, 4);
+  ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));  // the first batch is in flight
+  export_numbered(exporter, 4, 10);  // a batch and a half
+  ASSERT_TRUE(run_until([&] { return exporter.stats().exported == 8; }));
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  while (server.requests().size() == 2 && std::chrono::steady_clock::now() < settle) {
+    ioc_.run_one_for(std::chrono::milliseconds(10));  // time for a third request, which must not come
+  }
+  ASSERT_EQ(server.requests().size(), 2u) << "the half batch went out on its own";
+  EXPECT_EQ(spans_in(server.requests()[1]), 4u);
+  export_numbered(exporter, 10, 12);  // completes the next batch
+  ASSERT_TRUE(run_until([&] { return exporter.stats().exported == 12; }));
+  ASSERT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(spans_in(server.requests()[2]), 4u);
+  EXPECT_EQ(json::parse(server.requests()[2].body).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").at(0).at("startTimeUnixNano"),
+            std::to_string(1'700'000'000'000'000'000 + 9))
+      << "the spans left over go first";
+  exporter.export_span(span_named("span", 13));
+  exporter.stop();  // sends the partial batch
+  testing::wait_for_future(ioc_, done);
+  EXPECT_EQ(exporter.stats().exported, 13u);
+  ASSERT_EQ(server.requests().size(), 4u);
+  EXPECT_EQ(spans_in(server.requests()[3]), 1u);
+}
+
+TEST_F(OtlpExporterTest, APartialBatchIsSentWhenTheIntervalPasses) {
+  TestHttpServer server([](const RecordedRequest&, std::size_t) { return TestReply::json(200, "{}"); });
+  OtlpExporter exporter(ioc_.get_executor(), batching(server, 512, std::chrono::milliseconds(50)));
+  auto done = asio::co_spawn(ioc_, exporter.run(), asio::use_future);
+  export_numbered(exporter, 0, 3);
+  EXPECT_TRUE(run_until([&] { return exporter.stats().exported == 3; }));
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(spans_in(server.requests()[0]), 3u);
   exporter.stop();
   testing::wait_for_future(ioc_, done);
 }

@@ -55,9 +55,9 @@ void append_int64_string(std::string& out, std::int64_t value) {
 void append_any_value(std::string& out, const SpanAttributeValue& value) {
   struct Visitor {
     std::string& out;
-    void operator()(const std::string& v) const {
+    void operator()(const SpanText& v) const {
       out += "{\"stringValue\":";
-      append_json_string(out, v);
+      append_json_string(out, v.str());
       out += '}';
     }
     void operator()(std::int64_t v) const {
@@ -118,7 +118,7 @@ void append_span(std::string& out, const Span& span) {
     out += ",\"parentSpanId\":";
     append_id(out, span.parent_span_id);
   }
-  append_field(out, "name", span.name);
+  append_field(out, "name", span.name.str());
   out += ",\"kind\":";
   out += kind_number(span.kind);
   out += ",\"startTimeUnixNano\":";
@@ -148,19 +148,16 @@ void append_span(std::string& out, const Span& span) {
   out += '}';
 }
 
-// What a span of the runtime's usual shape takes, so one reserve() fits a whole batch.
-constexpr std::size_t kBytesPerSpanGuess = 640;
-
 }  // namespace
 
-std::string encode_otlp_traces(const OtlpResource& resource, const std::vector<Span>& spans) {
+std::string encode_otlp_traces(const OtlpResource& resource, std::span<const Span> spans, std::size_t bytes_per_span) {
   SpanAttributes resource_attributes{{"service.name", resource.service_name}};
   if (!resource.service_version.empty()) resource_attributes.emplace_back("service.version", resource.service_version);
   if (!resource.service_instance_id.empty()) {
     resource_attributes.emplace_back("service.instance.id", resource.service_instance_id);
   }
   std::string out;
-  out.reserve(256 + spans.size() * kBytesPerSpanGuess);
+  out.reserve(256 + spans.size() * bytes_per_span);
   out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":";
   append_key_values(out, resource_attributes);
   out += "},\"scopeSpans\":[{\"scope\":{\"name\":\"agentrt\"";

@@ -7,8 +7,6 @@ namespace agentrt {
 namespace {
 
 constexpr std::int64_t kNsPerMs = 1'000'000;
-// Room for the attributes of the largest span (a chat span), so building one never regrows.
-constexpr std::size_t kAttributesMax = 10;
 
 bool in_turn(SessionStatus status) {
   return status == SessionStatus::running || status == SessionStatus::waiting_for_input ||
@@ -35,6 +33,11 @@ SessionTracer::SessionTracer(SpanSink& sink, const Clock& clock, SessionId sessi
       clock_(clock),
       session_(std::move(session)),
       activation_(std::move(activation)),
+      session_text_(SpanText::shared(session_.str())),
+      worker_text_(SpanText::shared(activation_.worker)),
+      model_text_(SpanText::shared(activation_.model)),
+      provider_text_(SpanText::shared(activation_.provider)),
+      chat_name_(SpanText::shared("chat " + activation_.model)),
       anchor_wall_ns_(clock.wall_ms() * kNsPerMs),
       anchor_steady_(clock.monotonic()) {
   started_ns_ = anchor_wall_ns_;
@@ -94,7 +97,7 @@ void SessionTracer::on_event(const SessionId&, const Event& event) {
   }
 }
 
-Span SessionTracer::child_of_turn(const SpanIdHex& span_id, std::string name, std::int64_t start_ns) const {
+Span SessionTracer::child_of_turn(const SpanIdHex& span_id, SpanText name, std::int64_t start_ns) const {
   Span span;
   span.trace_id = trace_->context.trace_id;
   span.span_id = span_id;
@@ -103,19 +106,19 @@ Span SessionTracer::child_of_turn(const SpanIdHex& span_id, std::string name, st
   span.kind = SpanKind::client;
   span.start_ns = start_ns;
   span.end_ns = now_ns();
-  span.attributes.reserve(kAttributesMax);
-  span.attributes.emplace_back("agentrt.session", session_.str());
-  span.attributes.emplace_back("agentrt.worker", activation_.worker);
+  span.attributes.reserve(kSpanAttributesReserved);
+  span.attributes.emplace_back("agentrt.session", session_text_);
+  span.attributes.emplace_back("agentrt.worker", worker_text_);
   if (turn_) span.attributes.emplace_back("agentrt.turn", turn_->number);
   return span;
 }
 
 void SessionTracer::end_llm(const Event& event) {
   if (!llm_) return;
-  Span span = child_of_turn(llm_->span_id, "chat " + activation_.model, llm_->start_ns);
-  span.attributes.emplace_back("gen_ai.operation.name", std::string("chat"));
-  span.attributes.emplace_back("gen_ai.system", activation_.provider);
-  span.attributes.emplace_back("gen_ai.request.model", activation_.model);
+  Span span = child_of_turn(llm_->span_id, chat_name_, llm_->start_ns);
+  span.attributes.emplace_back("gen_ai.operation.name", "chat");
+  span.attributes.emplace_back("gen_ai.system", provider_text_);
+  span.attributes.emplace_back("gen_ai.request.model", model_text_);
   if (event.type == EventType::LlmCompleted) {
     span.attributes.emplace_back("gen_ai.usage.input_tokens", int_of(event.data, "tokens_in"));
     span.attributes.emplace_back("gen_ai.usage.output_tokens", int_of(event.data, "tokens_out"));
@@ -140,7 +143,7 @@ void SessionTracer::end_tool(const Event& event) {
   const bool ok = event.type == EventType::ToolCompleted;
   span.attributes.emplace_back("agentrt.tool.name", call.name);
   span.attributes.emplace_back("agentrt.tool.call_id", text_of(event.data, "call_id"));
-  span.attributes.emplace_back("agentrt.tool.outcome", std::string(ok ? "ok" : "failed"));
+  span.attributes.emplace_back("agentrt.tool.outcome", ok ? "ok" : "failed");
   span.attributes.emplace_back("agentrt.tool.attempts", attempts);
   span.attributes.emplace_back("agentrt.tool.retries", attempts > 1 ? attempts - 1 : std::int64_t{0});
   if (call.resumed) span.attributes.emplace_back("agentrt.resumed", true);
@@ -158,9 +161,9 @@ void SessionTracer::end_turn(std::int64_t end_ns, const std::string& error) {
   span.name = "agentrt.turn";
   span.start_ns = turn_->started_ms * kNsPerMs;
   span.end_ns = end_ns;
-  span.attributes = {{"agentrt.session", session_.str()},
+  span.attributes = {{"agentrt.session", session_text_},
                      {"agentrt.turn", turn_->number},
-                     {"agentrt.worker", activation_.worker}};
+                     {"agentrt.worker", worker_text_}};
   span.status = error.empty() ? SpanStatus::ok : SpanStatus::error;
   span.status_message = error;
   turn_.reset();
@@ -177,10 +180,10 @@ void SessionTracer::finish(const std::string& error) {
   span.name = "agentrt.activation";
   span.start_ns = started_ns_;
   span.end_ns = now_ns();
-  span.attributes = {{"agentrt.session", session_.str()},
+  span.attributes = {{"agentrt.session", session_text_},
                      {"agentrt.org", activation_.org},
                      {"agentrt.bot", activation_.bot},
-                     {"agentrt.worker", activation_.worker},
+                     {"agentrt.worker", worker_text_},
                      {"agentrt.lease.epoch", activation_.epoch},
                      {"agentrt.activation.reason", activation_.reason}};
   span.status = error.empty() ? SpanStatus::ok : SpanStatus::error;

@@ -79,7 +79,7 @@ class SessionTracer final : public RunObserver {
 
   [[nodiscard]] std::int64_t now_ns() const;
   [[nodiscard]] bool traced() const { return trace_.has_value() && trace_->context.sampled; }
-  [[nodiscard]] Span child_of_turn(const SpanIdHex& span_id, std::string name, std::int64_t start_ns) const;
+  [[nodiscard]] Span child_of_turn(const SpanIdHex& span_id, SpanText name, std::int64_t start_ns) const;
   void end_turn(std::int64_t end_ns, const std::string& error);
   void end_llm(const Event& event);
   void end_tool(const Event& event);
@@ -89,6 +89,12 @@ class SessionTracer final : public RunObserver {
   const Clock& clock_;
   SessionId session_;
   TracedActivation activation_;
+  // What every span of this activation carries, made once (SpanText::shared).
+  SpanText session_text_;
+  SpanText worker_text_;
+  SpanText model_text_;
+  SpanText provider_text_;
+  SpanText chat_name_;  // "chat <model>"
   std::int64_t anchor_wall_ns_ = 0;  // wall time at construction, advanced by the monotonic clock
   std::chrono::steady_clock::time_point anchor_steady_;
   std::int64_t started_ns_ = 0;

@@ -97,7 +97,7 @@ TEST_F(SessionTracerTest, ATurnWithAnLlmCallAndAToolCallIsOneTree) {
   auto a = attributes_of(llm);
   EXPECT_EQ(std::get<std::int64_t>(a.at("gen_ai.usage.input_tokens")), 12);
   EXPECT_EQ(std::get<std::int64_t>(a.at("gen_ai.usage.output_tokens")), 7);
-  EXPECT_EQ(std::get<std::string>(a.at("gen_ai.request.model")), "gpt-test");
+  EXPECT_EQ(std::get<SpanText>(a.at("gen_ai.request.model")), "gpt-test");
   EXPECT_EQ(llm.status, SpanStatus::ok);
 
   const auto& tool = sink_.named("tool lookup");
@@ -107,13 +107,37 @@ TEST_F(SessionTracerTest, ATurnWithAnLlmCallAndAToolCallIsOneTree) {
   EXPECT_EQ(tool.status_message, "HTTP 500");
   a = attributes_of(tool);
   EXPECT_EQ(std::get<std::int64_t>(a.at("agentrt.tool.retries")), 2);
-  EXPECT_EQ(std::get<std::string>(a.at("agentrt.tool.outcome")), "failed");
+  EXPECT_EQ(std::get<SpanText>(a.at("agentrt.tool.outcome")), "failed");
 
   const auto& activation = sink_.named("agentrt.activation");
   EXPECT_EQ(activation.parent_span_id, trace_.root_span_id());
   EXPECT_EQ(activation.end_ns - activation.start_ns, 50'000'000);
-  EXPECT_EQ(std::get<std::string>(attributes_of(activation).at("agentrt.worker")), "worker-a");
+  EXPECT_EQ(std::get<SpanText>(attributes_of(activation).at("agentrt.worker")), "worker-a");
   EXPECT_EQ(activation.status, SpanStatus::ok);
+}
+
+// Production ids and model names are past the small-string buffer: the tracer shares them
+// among its spans (SpanText::shared), and every span still carries the whole text.
+TEST_F(SessionTracerTest, LongIdsAndModelNamesReachEverySpanWhole) {
+  const SessionId session{"01JDXQ7ZK3M8P4R6T9V2W5Y7Z0"};
+  const std::string worker = "serve:ip-10-0-12-34.internal:4711";
+  const std::string model = "claude-3-5-sonnet-20241022";
+  SessionTracer t(sink_, clock_, session, {worker, "acme-corporation-eu", "helpdesk", model, "anthropic", 3, "inbox"});
+  t.on_state(session, state(SessionStatus::running, 1, 1'700'000'000'010));
+  t.on_event(session, event(4, EventType::LlmRequested, {{"turn", 1}, {"step", 1}}));
+  t.on_event(session, event(5, EventType::LlmCompleted, {{"tokens_in", 1}, {"tokens_out", 1}, {"finish_reason", "stop"}}));
+  t.on_event(session, event(6, EventType::TurnCompleted, {{"turn", 1}}));
+  t.finish("");
+
+  ASSERT_EQ(sink_.spans.size(), 3u);
+  const auto& llm = sink_.named("chat " + model);
+  EXPECT_EQ(std::get<SpanText>(attributes_of(llm).at("gen_ai.request.model")), model);
+  EXPECT_EQ(std::get<SpanText>(attributes_of(llm).at("gen_ai.system")), "anthropic");
+  for (const auto& span : sink_.spans) {
+    EXPECT_EQ(std::get<SpanText>(attributes_of(span).at("agentrt.session")), session.str()) << span.name;
+    EXPECT_EQ(std::get<SpanText>(attributes_of(span).at("agentrt.worker")), worker) << span.name;
+  }
+  EXPECT_EQ(std::get<SpanText>(attributes_of(sink_.named("agentrt.activation")).at("agentrt.org")), "acme-corporation-eu");
 }
 
 TEST_F(SessionTracerTest, AResumedActivationClosesTheSpansAnEarlierOwnerOpenedUnderTheSameIds) {
