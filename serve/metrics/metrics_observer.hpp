@@ -5,12 +5,17 @@
 // terminal statuses; so a step redone after a crash counts again only if it was recorded
 // again. Latencies come from the runner's StepTiming (monotonic), inbox lag from
 // on_message_recorded.
-// Threading: called on the runner's executor; never blocks (prometheus-cpp updates are a map
-// lookup and an atomic add).
+// Threading: called on the runner's executor; never blocks (prometheus-cpp updates are an
+// atomic add).
+// Each metric of a label set is looked up once per activation and then updated through its
+// reference (prometheus-cpp keeps a metric until Family::Remove, which serve never calls):
+// Family::Add per event built a label map, hashed it under the family's lock, and for a
+// histogram constructed (and threw away) a whole new Histogram, on the event loop, per step.
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "core/runtime/run_observer.hpp"
 #include "serve/metrics/serve_metrics.hpp"
@@ -27,12 +32,31 @@ class MetricsObserver final : public RunObserver {
   void on_message_recorded(const SessionId& session, std::int64_t enqueued_ms, std::int64_t recorded_ms) override;
 
  private:
-  void tool_finished(const Event& event, const char* outcome);
+  // The metrics of one tool (by name), looked up on its first call in this activation.
+  struct ToolMetrics {
+    prometheus::Counter* ok = nullptr;
+    prometheus::Counter* failed = nullptr;
+    prometheus::Counter* retries = nullptr;
+    prometheus::Histogram* duration = nullptr;
+  };
+
+  void tool_finished(const Event& event, bool ok);
+  ToolMetrics& tool_metrics(std::string_view tool);
+  prometheus::Counter& counter(prometheus::Counter*& cached, prometheus::Family<prometheus::Counter>& family,
+                               prometheus::Labels labels);
 
   ServeMetrics& metrics_;
   std::string org_;
   std::string bot_;
   std::string model_;
+  prometheus::Counter* llm_ok_ = nullptr;
+  prometheus::Counter* llm_failed_ = nullptr;
+  prometheus::Counter* tokens_in_ = nullptr;
+  prometheus::Counter* tokens_out_ = nullptr;
+  std::map<std::string, prometheus::Histogram*, std::less<>> llm_duration_;  // by model
+  std::map<std::string, ToolMetrics, std::less<>> tools_;                    // by tool name
+  prometheus::Histogram* step_overhead_ = nullptr;
+  prometheus::Histogram* inbox_lag_ = nullptr;
   // call_id -> tool name, from ToolRequested until its outcome (bounded by the calls in
   // flight). A call requested before this activation (resumed after a crash) is "unknown".
   std::map<std::string, std::string> tool_of_call_;

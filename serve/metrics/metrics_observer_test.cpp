@@ -75,6 +75,25 @@ TEST(MetricsObserver, TimingsAndInboxLagFillTheirHistograms) {
   EXPECT_EQ(sample(text, "agentrt_inbox_lag_seconds_count"), 1);
 }
 
+// Each observer (one activation) looks a series up once and keeps it: two activations of
+// sessions with the same labels, alive at once, still add to one series each.
+TEST(MetricsObserver, ActivationsAliveAtOnceAddToTheSameSeries) {
+  ServeMetrics metrics;
+  MetricsObserver first(metrics, "acme", "helpdesk", "gpt-x");
+  MetricsObserver second(metrics, "acme", "helpdesk", "gpt-x");
+  one_turn(first);
+  one_turn(second);
+  one_turn(first);
+  const auto text = metrics.scrape();
+  const std::map<std::string, std::string> in{{"org", "acme"}, {"bot", "helpdesk"}, {"model", "gpt-x"}, {"direction", "in"}};
+  EXPECT_EQ(sample(text, "agentrt_llm_tokens_total", in), 360);
+  EXPECT_EQ(sample(text, "agentrt_tool_retries_total", {{"org", "acme"}, {"bot", "helpdesk"}, {"tool", "lookup"}}), 6);
+  EXPECT_EQ(sample(text, "agentrt_llm_call_duration_seconds_count", {{"model", "gpt-x"}}), 3);
+  EXPECT_EQ(sample(text, "agentrt_tool_call_duration_seconds_count", {{"tool", "lookup"}}), 3);
+  EXPECT_EQ(sample(text, "agentrt_step_overhead_seconds_count"), 3);
+  EXPECT_EQ(sample(text, "agentrt_inbox_lag_seconds_count"), 3);
+}
+
 TEST(MetricsObserver, WithoutOrgLabelsNoSeriesNamesAnOrgOrABot) {
   ServeMetrics metrics(MetricsOptions{false});
   MetricsObserver observer(metrics, "acme", "helpdesk", "gpt-x");
