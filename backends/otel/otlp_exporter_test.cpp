@@ -1,5 +1,6 @@
 #include "backends/otel/otlp_exporter.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -329,6 +330,8 @@ TEST(OtlpExportThread, RunsBelowThePriorityOfTheThreadThatStartedIt) {
   const int exporters = getpriority(PRIO_PROCESS, static_cast<id_t>(exporter.thread_id()));
   ASSERT_EQ(errno, 0);
   EXPECT_EQ(exporters, std::min(own + OtlpExportThread::kNiceIncrement, 19));
+  EXPECT_EQ(sched_getscheduler(static_cast<pid_t>(exporter.thread_id())), SCHED_BATCH) << "it never preempts on waking";
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
   EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), own) << "only the exporter's thread is lowered";
 }
 
