@@ -119,6 +119,9 @@ Result<std::unique_ptr<OtlpExportThread>> make_span_exporter(const TracingConfig
   options.endpoint = tracing.endpoint;
   options.headers = std::move(headers.value());
   options.resource = OtlpResource{tracing.service_name, kAgentrtVersion, worker_id};
+  options.max_batch = static_cast<std::size_t>(tracing.max_batch);
+  options.max_queue = static_cast<std::size_t>(tracing.max_queue);
+  options.interval = tracing.export_interval;
   spdlog::info("serve: tracing to {} (sampling ratio {})", redact_url(tracing.endpoint), tracing.sampling_ratio);
   return std::make_unique<OtlpExportThread>(std::move(options));
 }

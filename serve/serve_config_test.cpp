@@ -260,6 +260,26 @@ TEST_F(ServeConfigFileTest, AConfigInTheWorkingFolderKeepsRelativePaths) {
 
 // -- environment ------------------------------------------------------------------------------
 
+TEST_F(ServeConfigFileTest, ReadsTheTracingBatchSettings) {
+  ASSERT_TRUE(load("tracing:\n"
+                   "  endpoint: http://127.0.0.1:4318/v1/traces\n"
+                   "  max_batch: 2048\n"
+                   "  max_queue: 16384\n"
+                   "  export_interval: 500ms\n")
+                  .ok());
+  EXPECT_EQ(config_.tracing.max_batch, 2048);
+  EXPECT_EQ(config_.tracing.max_queue, 16384);
+  EXPECT_EQ(config_.tracing.export_interval, std::chrono::milliseconds(500));
+  EXPECT_NE(error_of("tracing: {endpoint: http://127.0.0.1:4318/v1/traces, max_batch: 0}\n").find("tracing.max_batch"),
+            std::string::npos);
+  config_ = ServeConfig{};
+  ASSERT_TRUE(load("tracing: {endpoint: http://127.0.0.1:4318/v1/traces, max_batch: 9000}\n").ok());
+  const auto checked = check_tracing(config_.tracing, "config serve.yaml");  // as check_serve_config does
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().message.find("tracing.max_batch (9000) must not exceed tracing.max_queue (8192)"),
+            std::string::npos);
+}
+
 TEST(ServeConfigEnv, EveryVariableOverridesTheFile) {
   TempDir dir;
   ServeConfig config;

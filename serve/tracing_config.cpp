@@ -47,7 +47,8 @@ bool header_token(std::string_view name) {
 void read_tracing(const ObjectReader& top, TracingConfig& tracing) {
   const auto* mapping = top.mapping("tracing", Need::optional, "a mapping with endpoint, sampling_ratio, headers_env");
   if (mapping == nullptr) return;
-  ObjectReader r(*mapping, "tracing", top.diag(), {"endpoint", "sampling_ratio", "headers_env", "service_name"});
+  ObjectReader r(*mapping, "tracing", top.diag(),
+                 {"endpoint", "sampling_ratio", "headers_env", "service_name", "max_batch", "max_queue", "export_interval"});
   if (auto endpoint = r.string("endpoint", Need::optional, "the OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces")) {
     tracing.endpoint = *endpoint;
   }
@@ -58,6 +59,13 @@ void read_tracing(const ObjectReader& top, TracingConfig& tracing) {
     tracing.headers_env = *name;
   }
   if (auto name = r.string("service_name", Need::optional, "a service name")) tracing.service_name = *name;
+  if (auto n = r.integer("max_batch", Need::optional, 1, kTracingMaxBatchLimit, "spans per export request, 1 to 65536")) {
+    tracing.max_batch = *n;
+  }
+  if (auto n = r.integer("max_queue", Need::optional, 1, kTracingMaxQueueLimit, "spans waiting, 1 to 1048576")) {
+    tracing.max_queue = *n;
+  }
+  if (auto interval = r.duration("export_interval")) tracing.export_interval = *interval;
 }
 
 Result<double> parse_sampling_ratio(const std::string& text, const std::string& where) {
@@ -69,6 +77,22 @@ Result<double> parse_sampling_ratio(const std::string& text, const std::string& 
   }
   return value;
 }
+
+namespace {
+
+// A whole number from `min` to `max` in the variable `name`, or an error that says so.
+Result<long long> count_setting(const std::string& text, const std::string& name, long long min, long long max) {
+  long long value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || ptr != end || value < min || value > max) {
+    return Error{Errc::invalid, name + ": expected a whole number from " + std::to_string(min) + " to " +
+                                    std::to_string(max) + ", got \"" + text + "\""};
+  }
+  return value;
+}
+
+}  // namespace
 
 Result<void> apply_tracing_env(const EnvLookupFn& env, TracingConfig& tracing) {
   if (auto v = env("OTEL_EXPORTER_OTLP_ENDPOINT"); v && !v->empty()) {
@@ -89,6 +113,21 @@ Result<void> apply_tracing_env(const EnvLookupFn& env, TracingConfig& tracing) {
     if (!ratio) return ratio.error();
     tracing.sampling_ratio = *ratio;
   }
+  if (auto v = env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"); v && !v->empty()) {
+    auto n = count_setting(*v, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, kTracingMaxBatchLimit);
+    if (!n) return n.error();
+    tracing.max_batch = *n;
+  }
+  if (auto v = env("OTEL_BSP_MAX_QUEUE_SIZE"); v && !v->empty()) {
+    auto n = count_setting(*v, "OTEL_BSP_MAX_QUEUE_SIZE", 1, kTracingMaxQueueLimit);
+    if (!n) return n.error();
+    tracing.max_queue = *n;
+  }
+  if (auto v = env("OTEL_BSP_SCHEDULE_DELAY"); v && !v->empty()) {
+    auto ms = count_setting(*v, "OTEL_BSP_SCHEDULE_DELAY", 1, 3'600'000);  // milliseconds, as OpenTelemetry says
+    if (!ms) return ms.error();
+    tracing.export_interval = std::chrono::milliseconds(*ms);
+  }
   if (auto v = env("OTEL_SDK_DISABLED"); v && (*v == "true" || *v == "TRUE" || *v == "1")) tracing.endpoint.clear();
   return ok_result();
 }
@@ -98,6 +137,13 @@ Result<void> check_tracing(const TracingConfig& tracing, const std::string& wher
   if (tracing.endpoint.rfind("http://", 0) != 0 && tracing.endpoint.rfind("https://", 0) != 0) {
     return Error{Errc::invalid, where + ": tracing.endpoint must be an http:// or https:// URL, got \"" +
                                     tracing.endpoint + "\""};
+  }
+  if (tracing.max_batch > tracing.max_queue) {
+    return Error{Errc::invalid, where + ": tracing.max_batch (" + std::to_string(tracing.max_batch) +
+                                    ") must not exceed tracing.max_queue (" + std::to_string(tracing.max_queue) + ")"};
+  }
+  if (tracing.export_interval <= std::chrono::milliseconds::zero()) {
+    return Error{Errc::invalid, where + ": tracing.export_interval must be above zero"};
   }
   return ok_result();
 }

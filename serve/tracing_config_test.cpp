@@ -50,6 +50,43 @@ TEST(TracingConfig, ARatioOutsideZeroToOneNamesTheSetting) {
   EXPECT_EQ(*parse_sampling_ratio("0", "x"), 0.0);
 }
 
+TEST(TracingConfig, TheBatchSettingsComeFromTheStandardVariables) {
+  TracingConfig tracing;
+  EXPECT_EQ(tracing.max_batch, 512);
+  EXPECT_EQ(tracing.max_queue, 8192);
+  EXPECT_EQ(tracing.export_interval, std::chrono::milliseconds(1'000));
+  ASSERT_TRUE(apply_tracing_env(env_of({{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2048"},
+                                        {"OTEL_BSP_MAX_QUEUE_SIZE", "32768"},
+                                        {"OTEL_BSP_SCHEDULE_DELAY", "250"}}),
+                                tracing)
+                  .ok());
+  EXPECT_EQ(tracing.max_batch, 2048);
+  EXPECT_EQ(tracing.max_queue, 32768);
+  EXPECT_EQ(tracing.export_interval, std::chrono::milliseconds(250));
+}
+
+TEST(TracingConfig, ABadBatchSettingNamesTheVariableAndTheRange) {
+  TracingConfig tracing;
+  auto bad = apply_tracing_env(env_of({{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"}}), tracing);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE: expected a whole number from 1 to 65536, got \"0\"");
+  bad = apply_tracing_env(env_of({{"OTEL_BSP_MAX_QUEUE_SIZE", "lots"}}), tracing);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "OTEL_BSP_MAX_QUEUE_SIZE: expected a whole number from 1 to 1048576, got \"lots\"");
+  bad = apply_tracing_env(env_of({{"OTEL_BSP_SCHEDULE_DELAY", "5s"}}), tracing);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "OTEL_BSP_SCHEDULE_DELAY: expected a whole number from 1 to 3600000, got \"5s\"");
+  EXPECT_EQ(tracing.max_batch, 512) << "nothing changed";
+
+  tracing.endpoint = "http://collector:4318/v1/traces";
+  tracing.max_batch = 4096;
+  tracing.max_queue = 2048;
+  const auto checked = check_tracing(tracing, "config serve.yaml");
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().message,
+            "config serve.yaml: tracing.max_batch (4096) must not exceed tracing.max_queue (2048)");
+}
+
 TEST(TracingConfig, OnlyHttpEndpointsAreAccepted) {
   TracingConfig tracing;
   tracing.endpoint = "collector:4318";

@@ -101,6 +101,7 @@ class OtlpReceiver:
         self.resources: list[dict] = []
         self.problems: list[str] = []
         self.requests = 0
+        self.batch_sizes: list[int] = []  # spans per accepted request
         self.fail_first = fail_first
         self.lock = threading.Lock()
         receiver = self
@@ -154,10 +155,13 @@ class OtlpReceiver:
             if problems:
                 self.problems += problems
                 return 400, {}
+            batch = 0
             for resource_spans in doc["resourceSpans"]:
                 self.resources.append(resource_spans["resource"])
                 for scope in resource_spans["scopeSpans"]:
                     self.spans += scope.get("spans", [])
+                    batch += len(scope.get("spans", []))
+            self.batch_sizes.append(batch)
             return 200, {}
 
     def snapshot(self) -> list[dict]:

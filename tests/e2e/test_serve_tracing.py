@@ -133,7 +133,8 @@ class TracingTest(E2ETestCase):
         self.assertEqual(resource["service.name"], "agentrt")
 
     def test_sampling_follows_the_caller_then_the_ratio(self) -> None:
-        workers = self.start_workers(1, {"endpoint": self.receiver.url, "sampling_ratio": 0})
+        # Small export batches, as tracing.max_batch sets them (the default is 512).
+        workers = self.start_workers(1, {"endpoint": self.receiver.url, "sampling_ratio": 0, "max_batch": 2})
         unsampled_trace = "1af7651916cd43dd8448eb211c80319c"
         status, body = create_session(workers[0].port, "effects 1 par 1",
                                       {"traceparent": f"00-{unsampled_trace}-{CLIENT_SPAN}-00"})
@@ -157,6 +158,8 @@ class TracingTest(E2ETestCase):
             self.assertTrue(all(line.get("trace_id") == created["session"]["trace_id"] for line in about), about)
         traces = {s["traceId"] for s in self.receiver.snapshot()}
         self.assertEqual(traces, {CLIENT_TRACE}, "only the sampled caller's trace is exported")
+        self.assertGreaterEqual(len(self.receiver.batch_sizes), 2, self.receiver.batch_sizes)
+        self.assertLessEqual(max(self.receiver.batch_sizes), 2, "tracing.max_batch bounds every request")
         # Unsampled sessions still pass their trace on, with the flag off.
         sent = {r.headers.get("traceparent", "") for r in self.tools.snapshot()}
         self.assertTrue(any(t.startswith(f"00-{unsampled_trace}-") and t.endswith("-00") for t in sent), sent)
