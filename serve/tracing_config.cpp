@@ -80,16 +80,20 @@ Result<double> parse_sampling_ratio(const std::string& text, const std::string& 
 
 namespace {
 
-// A whole number from `min` to `max` in the variable `name`, or an error that says so.
-Result<long long> count_setting(const std::string& text, const std::string& name, long long min, long long max) {
+// When the variable `name` is set (and not empty), `target` becomes its value: a whole number
+// from `min` to `max`, or an error that names the variable and the range.
+Result<void> apply_count(const EnvLookupFn& env, const std::string& name, long long min, long long max, long long& target) {
+  const auto text = env(name);
+  if (!text || text->empty()) return ok_result();
   long long value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  const auto* end = text->data() + text->size();
+  const auto [ptr, ec] = std::from_chars(text->data(), end, value);
   if (ec != std::errc{} || ptr != end || value < min || value > max) {
     return Error{Errc::invalid, name + ": expected a whole number from " + std::to_string(min) + " to " +
-                                    std::to_string(max) + ", got \"" + text + "\""};
+                                    std::to_string(max) + ", got \"" + *text + "\""};
   }
-  return value;
+  target = value;
+  return ok_result();
 }
 
 }  // namespace
@@ -113,21 +117,13 @@ Result<void> apply_tracing_env(const EnvLookupFn& env, TracingConfig& tracing) {
     if (!ratio) return ratio.error();
     tracing.sampling_ratio = *ratio;
   }
-  if (auto v = env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"); v && !v->empty()) {
-    auto n = count_setting(*v, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, kTracingMaxBatchLimit);
-    if (!n) return n.error();
-    tracing.max_batch = *n;
+  if (auto set = apply_count(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, kTracingMaxBatchLimit, tracing.max_batch); !set) {
+    return set;
   }
-  if (auto v = env("OTEL_BSP_MAX_QUEUE_SIZE"); v && !v->empty()) {
-    auto n = count_setting(*v, "OTEL_BSP_MAX_QUEUE_SIZE", 1, kTracingMaxQueueLimit);
-    if (!n) return n.error();
-    tracing.max_queue = *n;
-  }
-  if (auto v = env("OTEL_BSP_SCHEDULE_DELAY"); v && !v->empty()) {
-    auto ms = count_setting(*v, "OTEL_BSP_SCHEDULE_DELAY", 1, 3'600'000);  // milliseconds, as OpenTelemetry says
-    if (!ms) return ms.error();
-    tracing.export_interval = std::chrono::milliseconds(*ms);
-  }
+  if (auto set = apply_count(env, "OTEL_BSP_MAX_QUEUE_SIZE", 1, kTracingMaxQueueLimit, tracing.max_queue); !set) return set;
+  long long delay_ms = tracing.export_interval.count();  // milliseconds, as OpenTelemetry says
+  if (auto set = apply_count(env, "OTEL_BSP_SCHEDULE_DELAY", 1, 3'600'000, delay_ms); !set) return set;
+  tracing.export_interval = std::chrono::milliseconds(delay_ms);
   if (auto v = env("OTEL_SDK_DISABLED"); v && (*v == "true" || *v == "TRUE" || *v == "1")) tracing.endpoint.clear();
   return ok_result();
 }

@@ -85,6 +85,11 @@ TEST(TracingConfig, ABadBatchSettingNamesTheVariableAndTheRange) {
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.error().message,
             "config serve.yaml: tracing.max_batch (4096) must not exceed tracing.max_queue (2048)");
+  tracing.max_queue = 8192;
+  tracing.export_interval = std::chrono::milliseconds(0);  // export_interval: 0s in the file
+  const auto zero = check_tracing(tracing, "config serve.yaml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().message, "config serve.yaml: tracing.export_interval must be above zero");
 }
 
 TEST(TracingConfig, OnlyHttpEndpointsAreAccepted) {

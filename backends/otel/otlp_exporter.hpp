@@ -10,19 +10,19 @@
 // - run() (co_spawn it on the exporter's executor) sends full batches of max_batch spans as
 //   soon as they are queued, and what is left (a partial batch) once the interval passes with
 //   no full batch. Under load each request then carries a full batch: sending whatever queued
-//   while the last request was out made batches of ~150 spans, and a request costs the exporter
-//   about as much CPU as encoding 400 spans (libcurl, syscalls, wakeups). A rejected export (HTTP 429, 502,
-//   503, 504 or a transport error) is tried once more after retry_delay; then its spans are
-//   counted as failed. Failures are logged at most once a minute, without header values (an
+//   while the last request was out made batches of ~150 spans, and a request costs the
+//   exporter about as much CPU as encoding 400 spans (libcurl, syscalls, wakeups).
+// - A rejected export (HTTP 429, 502, 503, 504 or a transport error) is tried once more after
+//   retry_delay; then its spans are counted as failed. Failures are logged at most once a minute, without header values (an
 //   OTLP vendor's API key travels in a header).
 // - stop() asks run() to send what is queued (one last try, bounded by the request timeout)
 //   and return (a busy collector still gets its retry). Thread-safe: export_span() and stop() may be called from any thread.
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <cstddef>
 #include <mutex>
 #include <span>
 #include <string>

@@ -25,31 +25,33 @@ std::string text_of(const nlohmann::json& data, const char* key) {
 MetricsObserver::MetricsObserver(ServeMetrics& metrics, std::string org, std::string bot, std::string model)
     : metrics_(metrics), org_(std::move(org)), bot_(std::move(bot)), model_(std::move(model)) {}
 
-prometheus::Counter& MetricsObserver::counter(prometheus::Counter*& cached, prometheus::Family<prometheus::Counter>& family,
-                                              prometheus::Labels labels) {
-  if (cached == nullptr) cached = &family.Add(metrics_.with_org(std::move(labels), org_, bot_));
-  return *cached;
-}
-
 MetricsObserver::ToolMetrics& MetricsObserver::tool_metrics(std::string_view tool) {
   auto it = tools_.find(tool);
   if (it == tools_.end()) it = tools_.emplace(std::string(tool), ToolMetrics{}).first;
   return it->second;
 }
 
+prometheus::Histogram*& MetricsObserver::llm_duration(std::string_view model) {
+  auto it = llm_duration_.find(model);
+  if (it == llm_duration_.end()) it = llm_duration_.emplace(std::string(model), nullptr).first;
+  return it->second;
+}
+
 void MetricsObserver::on_event(const SessionId& /*session*/, const Event& event) {
   switch (event.type) {
     case EventType::LlmCompleted: {
-      counter(llm_ok_, metrics_.llm_calls, {{"model", model_}, {"outcome", "ok"}}).Increment();
+      counter(llm_ok_, metrics_.llm_calls, [&] { return prometheus::Labels{{"model", model_}, {"outcome", "ok"}}; }).Increment();
       const auto tokens_in = non_negative(event.data, "tokens_in");
       const auto tokens_out = non_negative(event.data, "tokens_out");
-      counter(tokens_in_, metrics_.llm_tokens, {{"model", model_}, {"direction", "in"}}).Increment(static_cast<double>(tokens_in));
-      counter(tokens_out_, metrics_.llm_tokens, {{"model", model_}, {"direction", "out"}})
+      counter(tokens_in_, metrics_.llm_tokens, [&] { return prometheus::Labels{{"model", model_}, {"direction", "in"}}; })
+          .Increment(static_cast<double>(tokens_in));
+      counter(tokens_out_, metrics_.llm_tokens, [&] { return prometheus::Labels{{"model", model_}, {"direction", "out"}}; })
           .Increment(static_cast<double>(tokens_out));
       break;
     }
     case EventType::LlmFailed:
-      counter(llm_failed_, metrics_.llm_calls, {{"model", model_}, {"outcome", "failed"}}).Increment();
+      counter(llm_failed_, metrics_.llm_calls, [&] { return prometheus::Labels{{"model", model_}, {"outcome", "failed"}}; })
+          .Increment();
       break;
     case EventType::ToolRequested:
       tool_of_call_[text_of(event.data, "call_id")] = text_of(event.data, "name");
@@ -82,39 +84,32 @@ void MetricsObserver::tool_finished(const Event& event, bool ok) {
     tool_of_call_.erase(it);
   }
   auto& metrics = tool_metrics(tool);
-  if (ok) {
-    counter(metrics.ok, metrics_.tool_calls, {{"tool", tool}, {"outcome", "ok"}}).Increment();
-  } else {
-    counter(metrics.failed, metrics_.tool_calls, {{"tool", tool}, {"outcome", "failed"}}).Increment();
-  }
+  const char* outcome = ok ? "ok" : "failed";
+  counter(ok ? metrics.ok : metrics.failed, metrics_.tool_calls, [&] {
+    return prometheus::Labels{{"tool", tool}, {"outcome", outcome}};
+  }).Increment();
   const auto attempts = non_negative(event.data, "attempts");
   if (attempts > 1) {
-    counter(metrics.retries, metrics_.tool_retries, {{"tool", tool}}).Increment(static_cast<double>(attempts - 1));
+    counter(metrics.retries, metrics_.tool_retries, [&] { return prometheus::Labels{{"tool", tool}}; })
+        .Increment(static_cast<double>(attempts - 1));
   }
 }
 
 void MetricsObserver::on_step_timing(const SessionId& /*session*/, const StepTiming& timing) {
   switch (timing.kind) {
-    case StepTiming::Kind::llm: {
-      auto it = llm_duration_.find(timing.name);
-      if (it == llm_duration_.end()) {
-        auto& histogram = metrics_.llm_call_duration.Add({{"model", std::string(timing.name)}}, latency_buckets());
-        it = llm_duration_.emplace(std::string(timing.name), &histogram).first;
-      }
-      it->second->Observe(seconds(timing.duration));
+    case StepTiming::Kind::llm:
+      histogram(llm_duration(timing.name), metrics_.llm_call_duration,
+                [&] { return prometheus::Labels{{"model", std::string(timing.name)}}; }, latency_buckets())
+          .Observe(seconds(timing.duration));
       break;
-    }
-    case StepTiming::Kind::tool: {
-      auto& metrics = tool_metrics(timing.name);
-      if (metrics.duration == nullptr) {
-        metrics.duration = &metrics_.tool_call_duration.Add({{"tool", std::string(timing.name)}}, latency_buckets());
-      }
-      metrics.duration->Observe(seconds(timing.duration));
+    case StepTiming::Kind::tool:
+      histogram(tool_metrics(timing.name).duration, metrics_.tool_call_duration,
+                [&] { return prometheus::Labels{{"tool", std::string(timing.name)}}; }, latency_buckets())
+          .Observe(seconds(timing.duration));
       break;
-    }
     case StepTiming::Kind::overhead:
-      if (step_overhead_ == nullptr) step_overhead_ = &metrics_.step_overhead.Add({}, overhead_buckets());
-      step_overhead_->Observe(seconds(timing.duration));
+      histogram(step_overhead_, metrics_.step_overhead, [] { return prometheus::Labels{}; }, overhead_buckets())
+          .Observe(seconds(timing.duration));
       break;
   }
 }
@@ -122,8 +117,8 @@ void MetricsObserver::on_step_timing(const SessionId& /*session*/, const StepTim
 void MetricsObserver::on_message_recorded(const SessionId& /*session*/, std::int64_t enqueued_ms, std::int64_t recorded_ms) {
   if (enqueued_ms <= 0) return;  // not known (an old inbox row)
   const auto lag_ms = std::max<std::int64_t>(0, recorded_ms - enqueued_ms);
-  if (inbox_lag_ == nullptr) inbox_lag_ = &metrics_.inbox_lag.Add({}, latency_buckets());
-  inbox_lag_->Observe(static_cast<double>(lag_ms) / 1000.0);
+  histogram(inbox_lag_, metrics_.inbox_lag, [] { return prometheus::Labels{}; }, latency_buckets())
+      .Observe(static_cast<double>(lag_ms) / 1000.0);
 }
 
 }  // namespace agentrt::serve

@@ -42,8 +42,22 @@ class MetricsObserver final : public RunObserver {
 
   void tool_finished(const Event& event, bool ok);
   ToolMetrics& tool_metrics(std::string_view tool);
+  prometheus::Histogram*& llm_duration(std::string_view model);
+
+  // The series `cached` points at. Only the first use builds its labels (`labels()`, with org
+  // and bot added for counters) and looks it up; later ones are the atomic add alone.
+  template <typename MakeLabels>
   prometheus::Counter& counter(prometheus::Counter*& cached, prometheus::Family<prometheus::Counter>& family,
-                               prometheus::Labels labels);
+                               MakeLabels labels) {
+    if (cached == nullptr) cached = &family.Add(metrics_.with_org(labels(), org_, bot_));
+    return *cached;
+  }
+  template <typename MakeLabels>
+  static prometheus::Histogram& histogram(prometheus::Histogram*& cached, prometheus::Family<prometheus::Histogram>& family,
+                                          MakeLabels labels, const prometheus::Histogram::BucketBoundaries& buckets) {
+    if (cached == nullptr) cached = &family.Add(labels(), buckets);
+    return *cached;
+  }
 
   ServeMetrics& metrics_;
   std::string org_;
